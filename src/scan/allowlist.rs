@@ -1,0 +1,72 @@
+//! The config's allowlists, compiled: path globs and secret regexes.
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use regex_automata::meta::Regex;
+
+use crate::config::AllowlistConfig;
+
+use super::rules::compiled::build_regex;
+
+#[derive(Debug)]
+pub struct Allowlist {
+    paths: GlobSet,
+    secrets: Vec<Regex>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AllowlistError {
+    #[error("allowlist path glob {glob:?} is invalid: {message}")]
+    Glob { glob: String, message: String },
+    #[error("allowlist secret regex {regex:?} is invalid: {message}")]
+    Regex { regex: String, message: String },
+}
+
+impl Default for Allowlist {
+    fn default() -> Self {
+        Allowlist {
+            paths: GlobSet::empty(),
+            secrets: Vec::new(),
+        }
+    }
+}
+
+impl Allowlist {
+    pub fn new(config: &AllowlistConfig) -> Result<Allowlist, AllowlistError> {
+        let mut paths = GlobSetBuilder::new();
+        for glob in &config.paths {
+            let g = GlobBuilder::new(glob)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| AllowlistError::Glob {
+                    glob: glob.clone(),
+                    message: e.to_string(),
+                })?;
+            paths.add(g);
+        }
+        let paths = paths.build().map_err(|e| AllowlistError::Glob {
+            glob: config.paths.join(", "),
+            message: e.to_string(),
+        })?;
+        let secrets = config
+            .secrets
+            .iter()
+            .map(|r| {
+                build_regex(r).map_err(|message| AllowlistError::Regex {
+                    regex: r.clone(),
+                    message,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Allowlist { paths, secrets })
+    }
+
+    /// True when findings in this repository-relative path are allowed.
+    pub fn path(&self, repo_relative: &str) -> bool {
+        !self.paths.is_empty() && self.paths.is_match(repo_relative)
+    }
+
+    /// True when this secret value is allowed.
+    pub fn secret(&self, value: &[u8]) -> bool {
+        self.secrets.iter().any(|re| re.is_match(value))
+    }
+}

@@ -1,0 +1,303 @@
+//! The matching pipeline over one buffer: keyword prefilter, windowed confirmation, filters.
+//!
+//! 1. One Aho-Corasick pass over the buffer finds every keyword occurrence.
+//! 2. For each rule that had a hit, its regex runs only in windows of `max_len` bytes around
+//!    the hits (merged when they overlap), so the cost is bounded by the hits, not the file.
+//!    Look-around assertions see the real bytes outside the window.
+//! 3. Candidates pass the shared filters (samples, placeholders, entropy, checksum, context),
+//!    then overlapping candidates of different rules are reduced to the most confident one.
+
+use std::ops::Range;
+
+use regex_automata::Input;
+
+use super::checksum::{self, Verdict};
+use super::filters;
+use super::rules::{Confidence, Rule, RuleSet};
+
+/// A confirmed match that passed every filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Index of the rule in its [`RuleSet`].
+    pub rule: usize,
+    /// The secret's bytes in the buffer.
+    pub secret: Range<usize>,
+    /// The whole regex match (secret plus any context the pattern includes).
+    pub whole: Range<usize>,
+    pub confidence: Confidence,
+}
+
+/// Why a buffer could not be scanned completely.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct EngineError(pub String);
+
+/// Reusable per-thread buffers, so scanning many small files allocates nothing per file.
+#[derive(Default)]
+pub struct Scratch {
+    /// `(rule, keyword start, keyword end)` for every keyword occurrence.
+    hits: Vec<(u32, usize, usize)>,
+    candidates: Vec<Candidate>,
+}
+
+/// Counts keyword hits only (the prefilter stage alone); used by the benchmarks.
+pub fn prefilter_hits(rules: &RuleSet, hay: &[u8]) -> usize {
+    rules.automaton().find_overlapping_iter(hay).count()
+}
+
+/// Finds every candidate secret in `hay`, in order of position.
+pub fn find_candidates(
+    rules: &RuleSet,
+    hay: &[u8],
+    scratch: &mut Scratch,
+) -> Result<Vec<Candidate>, EngineError> {
+    scratch.hits.clear();
+    scratch.candidates.clear();
+    for m in rules.automaton().find_overlapping_iter(hay) {
+        for &rule in rules.rules_for_keyword(m.pattern().as_usize()) {
+            scratch.hits.push((rule, m.start(), m.end()));
+        }
+    }
+    if scratch.hits.is_empty() {
+        return Ok(Vec::new());
+    }
+    scratch.hits.sort_unstable();
+
+    let mut i = 0;
+    while i < scratch.hits.len() {
+        let rule_index = scratch.hits[i].0;
+        let mut j = i;
+        while j < scratch.hits.len() && scratch.hits[j].0 == rule_index {
+            j += 1;
+        }
+        let rule = rules.rule(rule_index as usize);
+        confirm(
+            rule,
+            rule_index as usize,
+            hay,
+            &scratch.hits[i..j],
+            &mut scratch.candidates,
+        )?;
+        i = j;
+    }
+    Ok(resolve_overlaps(&mut scratch.candidates))
+}
+
+/// Runs one rule's regex in the merged windows around its keyword hits.
+fn confirm(
+    rule: &Rule,
+    rule_index: usize,
+    hay: &[u8],
+    hits: &[(u32, usize, usize)],
+    out: &mut Vec<Candidate>,
+) -> Result<(), EngineError> {
+    let compiled = rule.compiled().map_err(EngineError)?;
+    let max_len = rule.def.max_len;
+    let mut caps = compiled.regex.create_captures();
+    let windows = merged_windows(hits, max_len, hay.len());
+    let mut searched_to = 0;
+    for window in windows {
+        let start = window.start.max(searched_to);
+        if start >= window.end {
+            continue;
+        }
+        let mut input = Input::new(hay).span(start..window.end);
+        loop {
+            compiled.regex.search_captures(&input, &mut caps);
+            let Some(m) = caps.get_match() else { break };
+            let whole = m.range();
+            let secret = compiled
+                .secret_group
+                .and_then(|g| caps.get_group(g))
+                .map(|s| s.range())
+                .unwrap_or_else(|| whole.clone());
+            if let Some(confidence) = passes_filters(rule, hay, &secret, &whole, compiled) {
+                out.push(Candidate {
+                    rule: rule_index,
+                    secret,
+                    whole: whole.clone(),
+                    confidence,
+                });
+            }
+            let next = if whole.is_empty() {
+                whole.end + 1
+            } else {
+                whole.end
+            };
+            searched_to = next;
+            if next >= window.end {
+                break;
+            }
+            input.set_start(next);
+        }
+    }
+    Ok(())
+}
+
+/// Windows `[hit - max_len, hit end + max_len]`, merged where they overlap, in order.
+fn merged_windows(
+    hits: &[(u32, usize, usize)],
+    max_len: usize,
+    len: usize,
+) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut iter = hits.iter().peekable();
+    std::iter::from_fn(move || {
+        let &(_, start, end) = iter.next()?;
+        let mut window = start.saturating_sub(max_len)..(end + max_len).min(len);
+        while let Some(&&(_, s, e)) = iter.peek() {
+            if s.saturating_sub(max_len) > window.end {
+                break;
+            }
+            window.end = window.end.max((e + max_len).min(len));
+            iter.next();
+        }
+        Some(window)
+    })
+}
+
+/// Applies the shared filters; returns the finding's confidence, or `None` to drop it.
+fn passes_filters(
+    rule: &Rule,
+    hay: &[u8],
+    secret: &Range<usize>,
+    whole: &Range<usize>,
+    compiled: &super::rules::Compiled,
+) -> Option<Confidence> {
+    let def = &rule.def;
+    let value = &hay[secret.clone()];
+    if value.is_empty() || filters::is_known_sample(value) {
+        return None;
+    }
+    if def.placeholder_check && filters::is_placeholder(value) {
+        return None;
+    }
+    if let Some(min) = def.min_entropy {
+        if filters::shannon_entropy(value) < min {
+            return None;
+        }
+    }
+    let mut confidence = def.confidence;
+    if let Some(kind) = def.checksum {
+        match checksum::validate(kind, value) {
+            Verdict::Valid => confidence = Confidence::High,
+            Verdict::Invalid => return None,
+            Verdict::NotApplicable => {}
+        }
+    }
+    if let Some(ctx) = &def.context {
+        let area = lines_around(hay, whole, ctx.lines);
+        let found = compiled
+            .context
+            .iter()
+            .any(|re| re.is_match(Input::new(hay).span(area.clone())));
+        if !found {
+            return None;
+        }
+    }
+    Some(confidence)
+}
+
+/// The byte range of `n` lines before and after `range` (whole lines).
+pub(crate) fn lines_around(hay: &[u8], range: &Range<usize>, n: usize) -> Range<usize> {
+    let mut start = range.start;
+    for _ in 0..=n {
+        match memchr::memrchr(b'\n', &hay[..start]) {
+            Some(p) if start > 0 => start = p,
+            _ => {
+                start = 0;
+                break;
+            }
+        }
+    }
+    if start > 0 {
+        start += 1;
+    }
+    let mut end = range.end;
+    for _ in 0..=n {
+        match memchr::memchr(b'\n', &hay[end..]) {
+            Some(p) => end += p + 1,
+            None => {
+                end = hay.len();
+                break;
+            }
+        }
+    }
+    start..end.min(hay.len())
+}
+
+/// Keeps one candidate per overlapping group of secret spans: the most confident, then the
+/// one with the longest whole match, then the earlier rule.
+fn resolve_overlaps(candidates: &mut Vec<Candidate>) -> Vec<Candidate> {
+    candidates.sort_by(|a, b| {
+        a.secret
+            .start
+            .cmp(&b.secret.start)
+            .then(b.secret.end.cmp(&a.secret.end))
+    });
+    let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
+    for c in candidates.drain(..) {
+        match kept.last_mut() {
+            Some(last) if c.secret.start < last.secret.end => {
+                if better(&c, last) {
+                    *last = c;
+                }
+            }
+            _ => kept.push(c),
+        }
+    }
+    kept
+}
+
+fn better(a: &Candidate, b: &Candidate) -> bool {
+    (a.confidence, a.whole.len(), std::cmp::Reverse(a.rule))
+        > (b.confidence, b.whole.len(), std::cmp::Reverse(b.rule))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_merge_when_they_overlap() {
+        let hits = [(0, 10, 14), (0, 20, 24), (0, 500, 504)];
+        let w: Vec<_> = merged_windows(&hits, 16, 1000).collect();
+        assert_eq!(w, vec![0..40, 484..520]);
+    }
+
+    #[test]
+    fn lines_around_takes_whole_lines() {
+        let hay = b"a\nb\nc KEY d\ne\nf\n";
+        let pos = 6..9;
+        assert_eq!(&hay[lines_around(hay, &pos, 0)], b"c KEY d\n");
+        assert_eq!(&hay[lines_around(hay, &pos, 1)], b"b\nc KEY d\ne\n");
+        assert_eq!(&hay[lines_around(hay, &pos, 9)], &hay[..]);
+    }
+
+    #[test]
+    fn overlaps_keep_the_most_confident() {
+        let mut v = vec![
+            Candidate {
+                rule: 2,
+                secret: 5..20,
+                whole: 0..20,
+                confidence: Confidence::Low,
+            },
+            Candidate {
+                rule: 1,
+                secret: 5..20,
+                whole: 5..20,
+                confidence: Confidence::High,
+            },
+            Candidate {
+                rule: 0,
+                secret: 30..40,
+                whole: 30..40,
+                confidence: Confidence::Medium,
+            },
+        ];
+        let kept = resolve_overlaps(&mut v);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0].rule, 1);
+        assert_eq!(kept[1].rule, 0);
+    }
+}

@@ -1,0 +1,126 @@
+//! Byte offsets to 1-based lines and columns, and redacted excerpts of a secret's line.
+
+use std::ops::Range;
+
+/// Start of the line holding `offset`.
+pub fn line_start(hay: &[u8], offset: usize) -> usize {
+    memchr::memrchr(b'\n', &hay[..offset]).map_or(0, |p| p + 1)
+}
+
+/// End of the line holding `offset` (the index of its `\n`, or the buffer's end).
+pub fn line_end(hay: &[u8], offset: usize) -> usize {
+    memchr::memchr(b'\n', &hay[offset..]).map_or(hay.len(), |p| offset + p)
+}
+
+/// Converts sorted offsets to `(line, column)` in one pass over the buffer.
+pub struct LineCounter<'a> {
+    hay: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    pub fn new(hay: &'a [u8]) -> Self {
+        LineCounter {
+            hay,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// 1-based line and column (in characters; bytes where the line is not UTF-8) of
+    /// `offset`. Offsets must not decrease between calls.
+    pub fn position(&mut self, offset: usize) -> (usize, usize) {
+        if offset < self.offset {
+            self.offset = 0;
+            self.line = 1;
+        }
+        self.line += memchr::memchr_iter(b'\n', &self.hay[self.offset..offset]).count();
+        self.offset = offset;
+        let start = line_start(self.hay, offset);
+        let prefix = &self.hay[start..offset];
+        let column = match std::str::from_utf8(prefix) {
+            Ok(s) => s.chars().count(),
+            Err(_) => prefix.len(),
+        };
+        (self.line, column + 1)
+    }
+}
+
+/// The line around `focus`, cut to a readable width, with every span in `secrets` replaced by
+/// its redaction (`redact`), and control characters escaped.
+pub fn excerpt(hay: &[u8], focus: &Range<usize>, secrets: &[(Range<usize>, String)]) -> String {
+    const BEFORE: usize = 48;
+    const AFTER: usize = 24;
+    let ls = line_start(hay, focus.start);
+    let le = line_end(hay, focus.end.min(hay.len()).max(focus.start));
+    let from = ls.max(focus.start.saturating_sub(BEFORE));
+    let to = le.min(focus.end + AFTER).max(focus.end.min(le));
+    let mut out = String::new();
+    if from > ls {
+        out.push('…');
+    }
+    let mut pos = from;
+    let mut spans: Vec<&(Range<usize>, String)> = secrets
+        .iter()
+        .filter(|(r, _)| r.start < to.max(focus.end) && r.end > from)
+        .collect();
+    spans.sort_by_key(|(r, _)| r.start);
+    for (range, redacted) in spans {
+        if range.start > pos {
+            push_text(&mut out, &hay[pos..range.start.min(to)]);
+        }
+        if range.end > pos {
+            out.push_str(redacted);
+            pos = range.end;
+        }
+    }
+    let end = to.max(pos);
+    if pos < to {
+        push_text(&mut out, &hay[pos..to]);
+    }
+    if end < le {
+        out.push('…');
+    }
+    out
+}
+
+fn push_text(out: &mut String, bytes: &[u8]) {
+    for c in String::from_utf8_lossy(bytes).chars() {
+        if c.is_control() && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based() {
+        let hay = "ab\ncdé X\n\nY".as_bytes();
+        let mut lc = LineCounter::new(hay);
+        let x = hay.iter().position(|&b| b == b'X').unwrap();
+        let y = hay.iter().position(|&b| b == b'Y').unwrap();
+        assert_eq!(lc.position(0), (1, 1));
+        assert_eq!(lc.position(x), (2, 5));
+        assert_eq!(lc.position(y), (4, 1));
+    }
+
+    #[test]
+    fn excerpt_redacts_every_secret_on_the_line() {
+        let hay = b"line one\nA=SECRETONE B=SECRETTWO tail\nnext";
+        let one = 11..20;
+        let two = 23..32;
+        let secrets = vec![
+            (one.clone(), "S…(9)".to_string()),
+            (two.clone(), "S…(9)".to_string()),
+        ];
+        let e = excerpt(hay, &two, &secrets);
+        assert_eq!(e, "A=S…(9) B=S…(9) tail");
+        assert!(!e.contains("SECRET"));
+    }
+}

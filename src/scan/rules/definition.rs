@@ -1,0 +1,95 @@
+//! The rule file format (see `docs/rules.md`): what a rule says, as parsed from TOML.
+
+use serde::{Deserialize, Serialize};
+
+/// How sure a finding is: `high` (unique prefix or verified checksum), `medium` (a format
+/// match, with context where the format alone is ambiguous), `low` (the generic family).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl std::fmt::Display for Confidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Named offline validators a rule can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Checksum {
+    /// GitHub `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` tokens: base62 CRC32 of the 30-character body.
+    GithubCrc32,
+}
+
+/// A context requirement: one of `patterns` must match within `lines` lines of the match.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextDef {
+    pub patterns: Vec<String>,
+    #[serde(default = "default_context_lines")]
+    pub lines: usize,
+}
+
+fn default_context_lines() -> usize {
+    3
+}
+
+fn default_max_len() -> usize {
+    256
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One rule, exactly as written in a rule file or in the user's config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDef {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub confidence: Confidence,
+    pub keywords: Vec<String>,
+    pub pattern: String,
+    #[serde(default = "default_max_len")]
+    pub max_len: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_entropy: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<Checksum>,
+    #[serde(default = "yes")]
+    pub placeholder_check: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<ContextDef>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+/// A rule data file: a list of `[[rules]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    pub rules: Vec<RuleDef>,
+}
+
+/// The largest `max_len` a rule may ask for: it bounds the confirmation window.
+pub const MAX_RULE_LEN: usize = 64 * 1024;

@@ -1,0 +1,14 @@
+//! Rules: their file format ([`definition`]), the built-in catalogue ([`catalog`]), the
+//! compiled [`RuleSet`] with its keyword prefilter, and the example checker ([`check`]).
+
+mod catalog;
+pub mod check;
+pub(crate) mod compiled;
+pub mod definition;
+mod set;
+
+pub use catalog::BUILTIN_RULE_FILES;
+pub use compiled::{Compiled, Rule};
+pub use definition::{Checksum, Confidence, ContextDef, RuleDef, RuleFile};
+pub use set::parse_rule_file;
+pub use set::{RuleError, RuleSet, RuleSetBuilder};

@@ -1,0 +1,263 @@
+//! A validated, compiled set of rules and the one Aho-Corasick automaton over all their
+//! keywords.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use sha2::{Digest, Sha256};
+
+use super::catalog::BUILTIN_RULE_FILES;
+use super::compiled::Rule;
+use super::definition::{RuleDef, RuleFile, MAX_RULE_LEN};
+
+/// Why a rule file or a rule was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("rule file {file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("rule `{id}` ({origin}): {message}")]
+    Invalid {
+        id: String,
+        origin: String,
+        message: String,
+    },
+    #[error("rule id `{id}` is defined twice ({first} and {second})")]
+    Duplicate {
+        id: String,
+        first: String,
+        second: String,
+    },
+    #[error("unknown rule id `{0}` in disable_rules (see `amplihack-remote rules list`)")]
+    UnknownDisabled(String),
+    #[error("could not build the keyword automaton: {0}")]
+    Automaton(String),
+}
+
+/// All rules, with the keyword prefilter. Built once, then shared read-only across threads.
+#[derive(Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    origins: Vec<String>,
+    automaton: AhoCorasick,
+    /// For each automaton pattern: the rules that own that keyword.
+    keyword_rules: Vec<Vec<u32>>,
+    digest: String,
+}
+
+/// Parses one rule file's text.
+pub fn parse_rule_file(name: &str, text: &str) -> Result<Vec<RuleDef>, RuleError> {
+    toml::from_str::<RuleFile>(text)
+        .map(|f| f.rules)
+        .map_err(|e| RuleError::Parse {
+            file: name.to_string(),
+            message: e.to_string(),
+        })
+}
+
+impl RuleSet {
+    /// The built-in catalogue alone.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        RuleSet::builder().build()
+    }
+
+    pub fn builder() -> RuleSetBuilder {
+        RuleSetBuilder::default()
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, index: usize) -> &Rule {
+        &self.rules[index]
+    }
+
+    /// Where rule `index` came from (`builtin:aws.toml`, or the config file's path).
+    pub fn origin(&self, index: usize) -> &str {
+        &self.origins[index]
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    pub fn automaton(&self) -> &AhoCorasick {
+        &self.automaton
+    }
+
+    /// The rules that own automaton pattern `pattern`.
+    pub fn rules_for_keyword(&self, pattern: usize) -> &[u32] {
+        &self.keyword_rules[pattern]
+    }
+
+    /// SHA-256 over every rule's definition: names the exact rule set a scan used.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+}
+
+/// Collects rule definitions (built-in ones by default), then validates and compiles them.
+#[derive(Default)]
+pub struct RuleSetBuilder {
+    extra: Vec<(RuleDef, String)>,
+    disabled: Vec<String>,
+    without_builtin: bool,
+}
+
+impl RuleSetBuilder {
+    /// Adds a rule, with a description of where it came from for error messages.
+    pub fn rule(mut self, def: RuleDef, origin: impl Into<String>) -> Self {
+        self.extra.push((def, origin.into()));
+        self
+    }
+
+    /// Leaves out the rule with this id (it must exist).
+    pub fn disable(mut self, id: impl Into<String>) -> Self {
+        self.disabled.push(id.into());
+        self
+    }
+
+    /// Starts from no rules instead of the built-in catalogue.
+    pub fn without_builtin(mut self) -> Self {
+        self.without_builtin = true;
+        self
+    }
+
+    pub fn build(self) -> Result<RuleSet, RuleError> {
+        let mut defs: Vec<(RuleDef, String)> = Vec::new();
+        if !self.without_builtin {
+            for (file, text) in BUILTIN_RULE_FILES {
+                for def in parse_rule_file(file, text)? {
+                    defs.push((def, format!("builtin:{file}")));
+                }
+            }
+        }
+        defs.extend(self.extra);
+
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for (def, origin) in &defs {
+            validate(def, origin)?;
+            if let Some(first) = seen.insert(def.id.clone(), origin.clone()) {
+                return Err(RuleError::Duplicate {
+                    id: def.id.clone(),
+                    first,
+                    second: origin.clone(),
+                });
+            }
+        }
+        for id in &self.disabled {
+            if !seen.contains_key(id) {
+                return Err(RuleError::UnknownDisabled(id.clone()));
+            }
+        }
+        defs.retain(|(d, _)| !self.disabled.contains(&d.id));
+
+        let mut hasher = Sha256::new();
+        for (def, _) in &defs {
+            let json = serde_json::to_vec(def).map_err(|e| RuleError::Automaton(e.to_string()))?;
+            hasher.update((json.len() as u64).to_le_bytes());
+            hasher.update(&json);
+        }
+        let digest = crate::digest::hex(&hasher.finalize());
+
+        // One automaton pattern per distinct keyword (ASCII case-folded), shared by rules.
+        let mut keyword_index: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut keywords: Vec<Vec<u8>> = Vec::new();
+        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        for (rule_index, (def, _)) in defs.iter().enumerate() {
+            for kw in &def.keywords {
+                let folded = kw.as_bytes().to_ascii_lowercase();
+                let pattern = *keyword_index.entry(folded.clone()).or_insert_with(|| {
+                    keywords.push(folded);
+                    keyword_rules.push(Vec::new());
+                    keywords.len() - 1
+                });
+                let owners = &mut keyword_rules[pattern];
+                if !owners.contains(&(rule_index as u32)) {
+                    owners.push(rule_index as u32);
+                }
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&keywords)
+            .map_err(|e| RuleError::Automaton(e.to_string()))?;
+
+        let (rules, origins): (Vec<Rule>, Vec<String>) =
+            defs.into_iter().map(|(d, o)| (Rule::new(d), o)).unzip();
+        // Built-in rules compile lazily (the test suite compiles every one); a user's rule is
+        // compiled now so that a bad pattern is reported before anything is scanned.
+        for (rule, origin) in rules.iter().zip(&origins) {
+            if !origin.starts_with("builtin:") {
+                rule.compiled().map_err(|message| RuleError::Invalid {
+                    id: rule.id().to_string(),
+                    origin: origin.clone(),
+                    message,
+                })?;
+            }
+        }
+        Ok(RuleSet {
+            rules,
+            origins,
+            automaton,
+            keyword_rules,
+            digest,
+        })
+    }
+}
+
+fn validate(def: &RuleDef, origin: &str) -> Result<(), RuleError> {
+    let fail = |message: String| RuleError::Invalid {
+        id: def.id.clone(),
+        origin: origin.to_string(),
+        message,
+    };
+    let id_ok = !def.id.is_empty()
+        && def.id.len() <= 80
+        && def
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !id_ok {
+        return Err(fail(
+            "id must be 1 to 80 characters of a-z, 0-9 and '-'".into(),
+        ));
+    }
+    if def.name.trim().is_empty() {
+        return Err(fail("name is empty".into()));
+    }
+    if def.keywords.is_empty() {
+        return Err(fail(
+            "no keywords: the prefilter could never run this rule".into(),
+        ));
+    }
+    for kw in &def.keywords {
+        if kw.len() < 2 || !kw.is_ascii() {
+            return Err(fail(format!(
+                "keyword {kw:?} must be at least 2 ASCII characters"
+            )));
+        }
+    }
+    if def.max_len == 0 || def.max_len > MAX_RULE_LEN {
+        return Err(fail(format!("max_len must be 1 to {MAX_RULE_LEN}")));
+    }
+    if let Some(e) = def.min_entropy {
+        if !(0.0..=8.0).contains(&e) {
+            return Err(fail("min_entropy must be between 0 and 8".into()));
+        }
+    }
+    if let Some(c) = &def.context {
+        if c.patterns.is_empty() || c.lines > 100 {
+            return Err(fail(
+                "context needs at least one pattern and lines <= 100".into(),
+            ));
+        }
+    }
+    Ok(())
+}

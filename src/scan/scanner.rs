@@ -1,0 +1,201 @@
+//! The scanner: a rule set plus the user's suppressions, turning bytes into findings.
+
+use std::sync::Arc;
+
+use super::allowlist::Allowlist;
+use super::baseline::Baseline;
+use super::engine::{self, EngineError, Scratch};
+use super::finding::{fingerprint, Finding, Secret};
+use super::position::{excerpt, LineCounter};
+use super::report::Suppression;
+use super::rules::RuleSet;
+use super::suppress::inline_marker;
+
+/// How an input is named in findings.
+#[derive(Debug, Clone)]
+pub struct InputName {
+    /// As shown to the user.
+    pub display: String,
+    /// Relative to the repository root, `/`-separated: what allowlist globs match.
+    pub repo_relative: String,
+    /// The commit that introduced this content (git scans).
+    pub commit: Option<String>,
+}
+
+impl InputName {
+    /// A name that is the same for display and allowlist matching.
+    pub fn plain(path: impl Into<String>) -> Self {
+        let path = path.into();
+        InputName {
+            repo_relative: path.clone(),
+            display: path,
+            commit: None,
+        }
+    }
+}
+
+/// Findings of one buffer: reported ones and suppressed ones.
+#[derive(Debug, Default)]
+pub struct BufferFindings {
+    pub findings: Vec<Finding>,
+    pub suppressed: Vec<(Finding, Suppression)>,
+}
+
+/// Rules plus allowlist and baseline; built once, shared by every scanning thread.
+#[derive(Debug)]
+pub struct Scanner {
+    rules: RuleSet,
+    allowlist: Allowlist,
+    baseline: Baseline,
+    rule_ids: Vec<(Arc<str>, Arc<str>)>,
+}
+
+impl Scanner {
+    pub fn new(rules: RuleSet) -> Scanner {
+        let rule_ids = rules
+            .rules()
+            .iter()
+            .map(|r| (Arc::from(r.def.id.as_str()), Arc::from(r.def.name.as_str())))
+            .collect();
+        Scanner {
+            rules,
+            allowlist: Allowlist::default(),
+            baseline: Baseline::default(),
+            rule_ids,
+        }
+    }
+
+    pub fn with_allowlist(mut self, allowlist: Allowlist) -> Self {
+        self.allowlist = allowlist;
+        self
+    }
+
+    pub fn with_baseline(mut self, baseline: Baseline) -> Self {
+        self.baseline = baseline;
+        self
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Scans one buffer.
+    pub fn scan_buffer(
+        &self,
+        name: &InputName,
+        hay: &[u8],
+        scratch: &mut Scratch,
+    ) -> Result<BufferFindings, EngineError> {
+        let candidates = engine::find_candidates(&self.rules, hay, scratch)?;
+        let mut out = BufferFindings::default();
+        if candidates.is_empty() {
+            return Ok(out);
+        }
+        let redactions: Vec<_> = candidates
+            .iter()
+            .map(|c| {
+                (
+                    c.secret.clone(),
+                    Secret::new(&hay[c.secret.clone()]).redacted(),
+                )
+            })
+            .collect();
+        let mut lines = LineCounter::new(hay);
+        for (c, (_, _)) in candidates.iter().zip(&redactions) {
+            let (rule_id, rule_name) = &self.rule_ids[c.rule];
+            let secret = Secret::new(&hay[c.secret.clone()]);
+            let (line, column) = lines.position(c.secret.start);
+            let (end_line, end_column) = lines.position(c.secret.end);
+            let finding = Finding {
+                path: name.display.clone(),
+                line,
+                column,
+                end_line,
+                end_column,
+                start: c.secret.start,
+                end: c.secret.end,
+                rule_id: rule_id.clone(),
+                rule_name: rule_name.clone(),
+                confidence: c.confidence,
+                fingerprint: fingerprint(rule_id, &name.repo_relative, secret.expose()),
+                excerpt: excerpt(hay, &c.secret, &redactions),
+                commit: name.commit.clone(),
+                secret,
+            };
+            match self.suppression(name, hay, &finding) {
+                Some(why) => out.suppressed.push((finding, why)),
+                None => out.findings.push(finding),
+            }
+        }
+        Ok(out)
+    }
+
+    fn suppression(&self, name: &InputName, hay: &[u8], f: &Finding) -> Option<Suppression> {
+        if inline_marker(hay, f.start, f.end) {
+            Some(Suppression::Inline)
+        } else if self.allowlist.path(&name.repo_relative)
+            || self.allowlist.secret(f.secret.expose())
+        {
+            Some(Suppression::Allowlist)
+        } else if !self.baseline.is_empty()
+            && self.baseline.contains(&f.rule_id, &f.secret.sha256())
+        {
+            Some(Suppression::Baseline)
+        } else {
+            None
+        }
+    }
+}
+
+/// Why a scanner could not be built from the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ScannerError {
+    #[error(transparent)]
+    Rules(#[from] super::rules::RuleError),
+    #[error(transparent)]
+    Allowlist(#[from] super::allowlist::AllowlistError),
+    #[error(transparent)]
+    Baseline(#[from] super::baseline::BaselineError),
+}
+
+impl Scanner {
+    /// The built-in rules plus the config's rules, allowlist and baseline (`baseline`
+    /// overrides the config's; `use_baseline: false` ignores baselines entirely).
+    pub fn from_config(
+        loaded: &crate::config::LoadedConfig,
+        baseline: Option<&std::path::Path>,
+        use_baseline: bool,
+    ) -> Result<Scanner, ScannerError> {
+        let rules = rule_set_from_config(loaded)?;
+        let allowlist = Allowlist::new(&loaded.config.allowlist)?;
+        let mut scanner = Scanner::new(rules).with_allowlist(allowlist);
+        if use_baseline {
+            let path = baseline
+                .map(std::path::Path::to_path_buf)
+                .or_else(|| loaded.baseline_path());
+            if let Some(path) = path {
+                scanner = scanner.with_baseline(Baseline::load(&path)?);
+            }
+        }
+        Ok(scanner)
+    }
+}
+
+/// The built-in rules, plus the config's extra rules, minus its disabled ones.
+pub fn rule_set_from_config(
+    loaded: &crate::config::LoadedConfig,
+) -> Result<RuleSet, super::rules::RuleError> {
+    let origin = loaded
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "config".into());
+    let mut builder = RuleSet::builder();
+    for def in &loaded.config.rules {
+        builder = builder.rule(def.clone(), origin.clone());
+    }
+    for id in &loaded.config.disable_rules {
+        builder = builder.disable(id.clone());
+    }
+    builder.build()
+}

@@ -1,0 +1,81 @@
+//! Loading an input's bytes: memory-mapped when large, read into a reused buffer when small.
+//!
+//! This is the crate's only `unsafe` code.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use memmap2::Mmap;
+
+/// Files at least this large are memory-mapped; smaller ones are read (cheaper for them).
+pub const MMAP_THRESHOLD: u64 = 256 * 1024;
+
+/// The bytes of one file: a map, or the caller's buffer.
+pub enum Loaded<'a> {
+    Mapped(Mmap),
+    Read(&'a [u8]),
+}
+
+impl std::ops::Deref for Loaded<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Loaded::Mapped(m) => m,
+            Loaded::Read(b) => b,
+        }
+    }
+}
+
+/// Opens and loads a regular file. `buf` is reused for files below [`MMAP_THRESHOLD`] and
+/// when mapping fails.
+pub fn load<'a>(path: &Path, buf: &'a mut Vec<u8>) -> io::Result<Loaded<'a>> {
+    let mut file = File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (FIFO, socket or device): not scanned",
+        ));
+    }
+    if meta.len() >= MMAP_THRESHOLD {
+        if let Some(map) = map(&file) {
+            return Ok(Loaded::Mapped(map));
+        }
+    }
+    buf.clear();
+    file.read_to_end(buf)?;
+    Ok(Loaded::Read(buf))
+}
+
+/// Maps `file` read-only, or `None` if the platform refuses (the caller then reads it).
+#[allow(unsafe_code)]
+fn map(file: &File) -> Option<Mmap> {
+    // SAFETY: the map is read-only and private to this process, and lives no longer than the
+    // scan of this one file. Memory-mapping is unsound only if the file is truncated by
+    // another process while mapped: reads past the new end then raise SIGBUS and the process
+    // dies. That ends the scan with a non-zero status (never a "clean" result), the same
+    // trade-off ripgrep makes; SECURITY.md documents it.
+    let map = unsafe { Mmap::map(file) }.ok()?;
+    #[cfg(unix)]
+    {
+        let _ = map.advise(memmap2::Advice::Sequential);
+    }
+    Some(map)
+}
+
+/// Reads at most `limit` bytes from a reader; more is an error (never a silent truncation).
+pub fn read_bounded(mut reader: impl Read, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {
+    buf.clear();
+    let read = reader.by_ref().take(limit).read_to_end(buf)?;
+    if read as u64 == limit {
+        let mut probe = [0u8; 1];
+        if reader.read(&mut probe)? != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("input is larger than {limit} bytes: not scanned"),
+            ));
+        }
+    }
+    Ok(())
+}

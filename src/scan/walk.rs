@@ -1,0 +1,127 @@
+//! Walking the inputs with `ignore` (.gitignore-aware), classifying every entry.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::SyncSender;
+
+use ignore::WalkBuilder;
+
+/// One entry the walker found.
+#[derive(Debug)]
+pub enum Walked {
+    /// A regular file to scan.
+    File(PathBuf),
+    /// An entry that could not be walked or is not scannable: an error.
+    Error { path: String, message: String },
+    /// An entry deliberately not scanned (a symbolic link), reported with its reason.
+    Skipped { path: String, reason: String },
+    /// A non-fatal note.
+    Warning(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct WalkOptions {
+    /// Honour `.gitignore`, `.git/info/exclude` and the global git excludes (default on).
+    pub respect_gitignore: bool,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        WalkOptions {
+            respect_gitignore: true,
+        }
+    }
+}
+
+/// Walks `roots`, sending every entry to `tx`. Hidden files are walked (`.env` matters);
+/// `.git` directories are not (their objects are scanned by the git-aware scan instead).
+pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &SyncSender<Walked>) {
+    let Some((first, rest)) = roots.split_first() else {
+        return;
+    };
+    let mut builder = WalkBuilder::new(first);
+    for root in rest {
+        builder.add(root);
+    }
+    builder
+        .hidden(false)
+        .parents(true)
+        .ignore(false)
+        .git_ignore(options.respect_gitignore)
+        .git_global(options.respect_gitignore)
+        .git_exclude(options.respect_gitignore)
+        .require_git(true)
+        .follow_links(false)
+        .filter_entry(|e| e.file_name() != ".git");
+    for entry in builder.build() {
+        let item = match entry {
+            Ok(entry) => {
+                let Some(ft) = entry.file_type() else {
+                    // stdin is never given to the walker; anything else without a type is odd.
+                    continue;
+                };
+                let path = entry.into_path();
+                if ft.is_dir() {
+                    continue;
+                } else if ft.is_file() {
+                    Walked::File(path)
+                } else if ft.is_symlink() {
+                    Walked::Skipped {
+                        path: display(&path),
+                        reason: "symbolic link not followed (its target is scanned where it lies inside the scanned paths)".into(),
+                    }
+                } else {
+                    Walked::Error {
+                        path: display(&path),
+                        message: "not a regular file (FIFO, socket or device): not scanned".into(),
+                    }
+                }
+            }
+            Err(err) => classify_error(err),
+        };
+        if tx.send(item).is_err() {
+            return;
+        }
+    }
+}
+
+fn classify_error(err: ignore::Error) -> Walked {
+    if let ignore::Error::Partial(_) = err {
+        return Walked::Warning(format!("ignore rules partly unreadable: {err}"));
+    }
+    let path = error_path(&err)
+        .map(display)
+        .unwrap_or_else(|| "<walk>".into());
+    Walked::Error {
+        path,
+        message: format!("cannot walk: {}", error_message(&err)),
+    }
+}
+
+fn error_path(err: &ignore::Error) -> Option<&Path> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child),
+        _ => None,
+    }
+}
+
+fn error_message(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => {
+            error_message(err)
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A path as shown to users: no leading `./`.
+pub fn display(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    match s.strip_prefix("./") {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => s.into_owned(),
+    }
+}

@@ -1,0 +1,7 @@
+mod cli_scan;
+mod corpus;
+mod outputs;
+mod rules;
+mod staged;
+mod support;
+mod suppression;

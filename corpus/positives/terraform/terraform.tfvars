@@ -1,0 +1,6 @@
+location             = "westeurope"
+environment          = "prod"
+resource_group_name  = "rg-tfstate-weu"
+storage_account_name = "larkspurtfstate"
+storage_account_key  = "evQEz8FZZT+9uJyDHwDrLYUFMPcidXYYwtiL6NhA/mY/FFB1QSXl2QfR/QTYaLbWUBJff4JdaLi2tucHSH5TFQ=="
+container_name       = "tfstate"

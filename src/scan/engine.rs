@@ -13,6 +13,7 @@ use regex_automata::Input;
 
 use super::checksum::{self, Verdict};
 use super::filters;
+use super::prefilter::Hit;
 use super::rules::{Confidence, Rule, RuleSet};
 
 /// A confirmed match that passed every filter.
@@ -36,13 +37,19 @@ pub struct EngineError(pub String);
 #[derive(Default)]
 pub struct Scratch {
     /// `(rule, keyword start, keyword end)` for every keyword occurrence.
-    hits: Vec<(u32, usize, usize)>,
+    hits: Vec<Hit>,
+    /// The lowercased chunk the prefilter searches.
+    lower: Vec<u8>,
     candidates: Vec<Candidate>,
 }
 
 /// Counts keyword hits only (the prefilter stage alone); used by the benchmarks.
-pub fn prefilter_hits(rules: &RuleSet, hay: &[u8]) -> usize {
-    rules.automaton().find_overlapping_iter(hay).count()
+pub fn prefilter_hits(rules: &RuleSet, hay: &[u8], scratch: &mut Scratch) -> usize {
+    scratch.hits.clear();
+    rules
+        .prefilter()
+        .find(hay, &mut scratch.lower, &mut scratch.hits);
+    scratch.hits.len()
 }
 
 /// Finds every candidate secret in `hay`, in order of position.
@@ -53,11 +60,9 @@ pub fn find_candidates(
 ) -> Result<Vec<Candidate>, EngineError> {
     scratch.hits.clear();
     scratch.candidates.clear();
-    for m in rules.automaton().find_overlapping_iter(hay) {
-        for &rule in rules.rules_for_keyword(m.pattern().as_usize()) {
-            scratch.hits.push((rule, m.start(), m.end()));
-        }
-    }
+    rules
+        .prefilter()
+        .find(hay, &mut scratch.lower, &mut scratch.hits);
     if scratch.hits.is_empty() {
         return Ok(Vec::new());
     }
@@ -88,7 +93,7 @@ fn confirm(
     rule: &Rule,
     rule_index: usize,
     hay: &[u8],
-    hits: &[(u32, usize, usize)],
+    hits: &[Hit],
     out: &mut Vec<Candidate>,
 ) -> Result<(), EngineError> {
     let compiled = rule.compiled().map_err(EngineError)?;
@@ -136,7 +141,7 @@ fn confirm(
 
 /// Windows `[hit - max_len, hit end + max_len]`, merged where they overlap, in order.
 fn merged_windows(
-    hits: &[(u32, usize, usize)],
+    hits: &[Hit],
     max_len: usize,
     len: usize,
 ) -> impl Iterator<Item = Range<usize>> + '_ {

@@ -22,6 +22,7 @@ pub mod engine;
 pub mod filters;
 pub mod finding;
 pub mod position;
+pub mod prefilter;
 pub mod report;
 pub mod rules;
 mod run;

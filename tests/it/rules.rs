@@ -96,7 +96,7 @@ fn keywordless_positive_is_a_check_failure() {
         name: "T".into(),
         description: String::new(),
         confidence: Confidence::Low,
-        keywords: vec!["zz".into()],
+        keywords: vec!["zzz".into()],
         pattern: "[a-z]{4}".into(),
         max_len: 16,
         min_entropy: None,

@@ -103,7 +103,8 @@ fn installed_hook_blocks_the_commit_and_lets_clean_ones_through() {
         .output()
         .unwrap();
     assert!(!commit.status.success(), "the hook must block the commit");
-    assert!(String::from_utf8_lossy(&commit.stdout).contains("leak.py"));
+    // git sends a hook's stdout to stderr.
+    assert!(String::from_utf8_lossy(&commit.stderr).contains("leak.py"));
 
     // A partial commit (`git commit FILE`) uses a temporary index: the hook must scan it.
     git(dir, &["reset", "-q"]);

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use sha2::{Digest, Sha256};
 
+use super::super::prefilter::Prefilter;
 use super::catalog::BUILTIN_RULE_FILES;
 use super::compiled::Rule;
 use super::definition::{RuleDef, RuleFile, MAX_RULE_LEN};
@@ -38,9 +38,7 @@ pub enum RuleError {
 pub struct RuleSet {
     rules: Vec<Rule>,
     origins: Vec<String>,
-    automaton: AhoCorasick,
-    /// For each automaton pattern: the rules that own that keyword.
-    keyword_rules: Vec<Vec<u32>>,
+    prefilter: Prefilter,
     digest: String,
 }
 
@@ -85,13 +83,9 @@ impl RuleSet {
         self.rules.is_empty()
     }
 
-    pub fn automaton(&self) -> &AhoCorasick {
-        &self.automaton
-    }
-
-    /// The rules that own automaton pattern `pattern`.
-    pub fn rules_for_keyword(&self, pattern: usize) -> &[u32] {
-        &self.keyword_rules[pattern]
+    /// The keyword prefilter over every rule's keywords.
+    pub fn prefilter(&self) -> &Prefilter {
+        &self.prefilter
     }
 
     /// SHA-256 over every rule's definition: names the exact rule set a scan used.
@@ -164,30 +158,23 @@ impl RuleSetBuilder {
         }
         let digest = crate::digest::hex(&hasher.finalize());
 
-        // One automaton pattern per distinct keyword (ASCII case-folded), shared by rules.
+        // One prefilter pattern per distinct keyword (ASCII case-folded), shared by rules.
         let mut keyword_index: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut keywords: Vec<Vec<u8>> = Vec::new();
-        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        let mut keywords: Vec<(Vec<u8>, Vec<u32>)> = Vec::new();
         for (rule_index, (def, _)) in defs.iter().enumerate() {
             for kw in &def.keywords {
                 let folded = kw.as_bytes().to_ascii_lowercase();
                 let pattern = *keyword_index.entry(folded.clone()).or_insert_with(|| {
-                    keywords.push(folded);
-                    keyword_rules.push(Vec::new());
+                    keywords.push((folded, Vec::new()));
                     keywords.len() - 1
                 });
-                let owners = &mut keyword_rules[pattern];
+                let owners = &mut keywords[pattern].1;
                 if !owners.contains(&(rule_index as u32)) {
                     owners.push(rule_index as u32);
                 }
             }
         }
-        let automaton = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&keywords)
-            .map_err(|e| RuleError::Automaton(e.to_string()))?;
+        let prefilter = Prefilter::new(&keywords).map_err(RuleError::Automaton)?;
 
         let (rules, origins): (Vec<Rule>, Vec<String>) =
             defs.into_iter().map(|(d, o)| (Rule::new(d), o)).unzip();
@@ -205,8 +192,7 @@ impl RuleSetBuilder {
         Ok(RuleSet {
             rules,
             origins,
-            automaton,
-            keyword_rules,
+            prefilter,
             digest,
         })
     }
@@ -238,9 +224,9 @@ fn validate(def: &RuleDef, origin: &str) -> Result<(), RuleError> {
         ));
     }
     for kw in &def.keywords {
-        if kw.len() < 2 || !kw.is_ascii() {
+        if kw.len() < 3 || kw.len() > 64 || !kw.is_ascii() {
             return Err(fail(format!(
-                "keyword {kw:?} must be at least 2 ASCII characters"
+                "keyword {kw:?} must be 3 to 64 ASCII characters (4 or more keep the prefilter fast)"
             )));
         }
     }

@@ -115,9 +115,9 @@ mod tests {
     fn redaction_shows_a_short_prefix_and_the_length() {
         let s = Secret::new(b"sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789");
         let r = s.redacted();
-        assert_eq!(r, "sk-ant-a…(50 chars)");
+        assert_eq!(r, "sk-ant-a…(49 chars)");
         assert!(!r.contains("api03"));
-        assert_eq!(format!("{s:?}"), "Secret(sk-ant-a…(50 chars))");
+        assert_eq!(format!("{s:?}"), "Secret(sk-ant-a…(49 chars))");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Rules: their file format ([`definition`]), the built-in catalogue ([`catalog`]), the
+//! Rules: their file format ([`definition`]), the built-in catalogue ([`BUILTIN_RULE_FILES`]), the
 //! compiled [`RuleSet`] with its keyword prefilter, and the example checker ([`check`]).
 
 mod catalog;

@@ -47,39 +47,34 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-/// The line around `focus`, cut to a readable width, with every span in `secrets` replaced by
-/// its redaction (`redact`), and control characters escaped.
+/// The part of `focus`'s line around it (at most 48 bytes before and 24 after), with every
+/// span in `secrets` that touches it replaced by its redaction, control characters escaped,
+/// and `…` where the line was cut.
 pub fn excerpt(hay: &[u8], focus: &Range<usize>, secrets: &[(Range<usize>, String)]) -> String {
     const BEFORE: usize = 48;
     const AFTER: usize = 24;
-    let ls = line_start(hay, focus.start);
-    let le = line_end(hay, focus.end.min(hay.len()).max(focus.start));
-    let from = ls.max(focus.start.saturating_sub(BEFORE));
-    let to = le.min(focus.end + AFTER).max(focus.end.min(le));
-    let mut out = String::new();
-    if from > ls {
-        out.push('…');
-    }
-    let mut pos = from;
+    let line = line_start(hay, focus.start)..line_end(hay, focus.start);
+    let from = line.start.max(focus.start.saturating_sub(BEFORE));
+    let to = line.end.min(focus.end.max(line.start) + AFTER).max(from);
     let mut spans: Vec<&(Range<usize>, String)> = secrets
         .iter()
         .filter(|(r, _)| r.start < to.max(focus.end) && r.end > from)
         .collect();
     spans.sort_by_key(|(r, _)| r.start);
-    for (range, redacted) in spans {
-        if range.start > pos {
-            push_text(&mut out, &hay[pos..range.start.min(to)]);
-        }
-        if range.end > pos {
-            out.push_str(redacted);
-            pos = range.end;
-        }
+    let mut out = String::new();
+    if from > line.start {
+        out.push('…');
     }
-    let end = to.max(pos);
+    let mut pos = from;
+    for (range, redacted) in spans {
+        push_text(&mut out, &hay[pos..range.start.max(pos).min(to)]);
+        out.push_str(redacted);
+        pos = pos.max(range.end);
+    }
     if pos < to {
         push_text(&mut out, &hay[pos..to]);
     }
-    if end < le {
+    if pos.max(to) < line.end {
         out.push('…');
     }
     out
@@ -108,6 +103,28 @@ mod tests {
         assert_eq!(lc.position(0), (1, 1));
         assert_eq!(lc.position(x), (2, 5));
         assert_eq!(lc.position(y), (4, 1));
+    }
+
+    #[test]
+    fn excerpt_cuts_long_lines_and_escapes_control_characters() {
+        let mut hay = vec![b'a'; 100];
+        hay.extend_from_slice(b"\x1bSECRET");
+        hay.extend_from_slice(&[b'b'; 100]);
+        let s = 101..107;
+        let e = excerpt(&hay, &s, &[(s.clone(), "S…(6)".into())]);
+        assert!(e.starts_with('…') && e.ends_with('…'), "{e}");
+        assert!(e.contains("\\u{1b}S…(6)"), "{e}");
+        assert!(!e.contains("SECRET"));
+        let after = e.split("S…(6)").nth(1).unwrap();
+        assert_eq!(after, format!("{}…", "b".repeat(24)));
+    }
+
+    #[test]
+    fn excerpt_of_a_multi_line_secret_stays_on_its_first_line() {
+        let hay = b"key = -----BEGIN\nAAAA\n-----END\nnext";
+        let s = 6..31;
+        let e = excerpt(hay, &s, &[(s.clone(), "-----BEG…(25)".into())]);
+        assert_eq!(e, "key = -----BEG…(25)");
     }
 
     #[test]

@@ -91,19 +91,19 @@ impl Scanner {
         if candidates.is_empty() {
             return Ok(out);
         }
+        let secrets: Vec<Secret> = candidates
+            .iter()
+            .map(|c| Secret::new(&hay[c.secret.clone()]))
+            .collect();
+        // Every candidate on a line is redacted in every excerpt of that line.
         let redactions: Vec<_> = candidates
             .iter()
-            .map(|c| {
-                (
-                    c.secret.clone(),
-                    Secret::new(&hay[c.secret.clone()]).redacted(),
-                )
-            })
+            .zip(&secrets)
+            .map(|(c, s)| (c.secret.clone(), s.redacted()))
             .collect();
         let mut lines = LineCounter::new(hay);
-        for (c, (_, _)) in candidates.iter().zip(&redactions) {
+        for (c, secret) in candidates.iter().zip(secrets) {
             let (rule_id, rule_name) = &self.rule_ids[c.rule];
-            let secret = Secret::new(&hay[c.secret.clone()]);
             let (line, column) = lines.position(c.secret.start);
             let (end_line, end_column) = lines.position(c.secret.end);
             let finding = Finding {
@@ -156,6 +156,10 @@ pub enum ScannerError {
     Allowlist(#[from] super::allowlist::AllowlistError),
     #[error(transparent)]
     Baseline(#[from] super::baseline::BaselineError),
+    #[error(
+        "no rules are enabled (the configuration disables them all): a scan could find nothing"
+    )]
+    NoRules,
 }
 
 impl Scanner {
@@ -167,6 +171,9 @@ impl Scanner {
         use_baseline: bool,
     ) -> Result<Scanner, ScannerError> {
         let rules = rule_set_from_config(loaded)?;
+        if rules.is_empty() {
+            return Err(ScannerError::NoRules);
+        }
         let allowlist = Allowlist::new(&loaded.config.allowlist)?;
         let mut scanner = Scanner::new(rules).with_allowlist(allowlist);
         if use_baseline {

@@ -79,3 +79,40 @@ pub fn read_bounded(mut reader: impl Read, limit: u64, buf: &mut Vec<u8>) -> io:
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapped_and_read_files_give_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small");
+        let large = dir.path().join("large");
+        let content: Vec<u8> = (0..MMAP_THRESHOLD as usize + 4096)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        std::fs::write(&small, &content[..1000]).unwrap();
+        std::fs::write(&large, &content).unwrap();
+        let mut buf = Vec::new();
+        let s = load(&small, &mut buf).unwrap();
+        assert!(matches!(s, Loaded::Read(_)));
+        assert_eq!(&*s, &content[..1000]);
+        let mut buf = Vec::new();
+        let l = load(&large, &mut buf).unwrap();
+        assert!(matches!(l, Loaded::Mapped(_)));
+        assert_eq!(&*l, &content[..]);
+        let mut buf = Vec::new();
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(load(&empty, &mut buf).unwrap().is_empty());
+    }
+
+    #[test]
+    fn bounded_reads_refuse_to_truncate() {
+        let mut buf = Vec::new();
+        read_bounded(&b"12345"[..], 5, &mut buf).unwrap();
+        assert_eq!(buf, b"12345");
+        assert!(read_bounded(&b"123456"[..], 5, &mut buf).is_err());
+    }
+}

@@ -242,3 +242,27 @@ fn a_bad_user_pattern_is_reported_before_scanning() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("rule `bad`"), "{}", stderr(&out));
 }
+
+#[test]
+fn disabling_every_rule_is_an_error_not_a_clean_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = amplihack_remote::scan::RuleSet::builtin().unwrap();
+    let ids: Vec<String> = all
+        .rules()
+        .iter()
+        .map(|r| format!("\"{}\"", r.def.id))
+        .collect();
+    write(
+        dir.path(),
+        "c.toml",
+        &format!("disable_rules = [{}]\n", ids.join(", ")),
+    );
+    write(dir.path(), "a.txt", "hello\n");
+    let out = run(dir.path(), &["scan", "--config", "c.toml", "a.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no rules are enabled"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -121,6 +121,22 @@ fn installed_hook_blocks_the_commit_and_lets_clean_ones_through() {
         String::from_utf8_lossy(&partial.stdout)
     );
 
+    // `git commit -a` stages into a temporary index (GIT_INDEX_FILE): the hook must scan it.
+    write(
+        dir,
+        "ok.txt",
+        &format!("now = '{}'\n", Fake::new(14).anthropic_key()),
+    );
+    let all = std::process::Command::new("git")
+        .args(["commit", "-q", "-a", "-m", "commit -a with a secret"])
+        .current_dir(dir)
+        .envs(pinned_git_env(dir))
+        .output()
+        .unwrap();
+    assert!(!all.status.success(), "commit -a must be blocked");
+    assert!(String::from_utf8_lossy(&all.stderr).contains("ok.txt:1:"));
+    git(dir, &["checkout", "-q", "--", "ok.txt"]);
+
     // Refuses to replace a foreign hook without --force.
     std::fs::write(dir.join(".git/hooks/pre-commit"), "#!/bin/sh\necho mine\n").unwrap();
     assert_eq!(run(dir, &["install-hook"]).status.code(), Some(2));

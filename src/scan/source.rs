@@ -43,9 +43,40 @@ pub fn load<'a>(path: &Path, buf: &'a mut Vec<u8>) -> io::Result<Loaded<'a>> {
             return Ok(Loaded::Mapped(map));
         }
     }
-    buf.clear();
-    file.read_to_end(buf)?;
+    read_sized(&mut file, meta.len(), buf)?;
     Ok(Loaded::Read(buf))
+}
+
+/// Reads a file whose size is known from its metadata: exactly that many bytes in as few
+/// `read` calls as possible (`read_to_end` would stat and seek again), then whatever the file
+/// grew by since, so nothing written before the end of the read is left unscanned.
+fn read_sized(file: &mut File, len: u64, buf: &mut Vec<u8>) -> io::Result<()> {
+    let len = usize::try_from(len).map_err(|_| io::Error::other("file too large for memory"))?;
+    buf.clear();
+    buf.resize(len, 0);
+    let mut filled = 0;
+    while filled < len {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break, // shrank since it was stat'ed: scan what is there
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    if filled == len {
+        // Appended since the stat? (`read_to_end` would stat and seek again first.)
+        let mut more = [0u8; 8192];
+        loop {
+            match file.read(&mut more) {
+                Ok(0) => break,
+                Ok(n) => buf.extend_from_slice(&more[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Maps `file` read-only, or `None` if the platform refuses (the caller then reads it).
@@ -106,6 +137,20 @@ mod tests {
         let empty = dir.path().join("empty");
         std::fs::write(&empty, b"").unwrap();
         assert!(load(&empty, &mut buf).unwrap().is_empty());
+    }
+
+    #[test]
+    fn sized_reads_take_what_the_file_holds_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, b"0123456789").unwrap();
+        let mut buf = Vec::new();
+        // Stat said 4 bytes, the file holds 10 (it grew): all 10 are read.
+        read_sized(&mut File::open(&p).unwrap(), 4, &mut buf).unwrap();
+        assert_eq!(buf, b"0123456789");
+        // Stat said 20, the file holds 10 (it shrank): the 10 are read.
+        read_sized(&mut File::open(&p).unwrap(), 20, &mut buf).unwrap();
+        assert_eq!(buf, b"0123456789");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Human-readable report, in the tone of the seed documents: where, what, and what to do.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::scan::ScanReport;
@@ -22,7 +23,12 @@ pub fn write_human(
         writeln!(
             out,
             "{}:{}:{}{commit}: {} ({}) [{}]",
-            f.path, f.line, f.column, f.rule_id, f.rule_name, f.confidence
+            printable(&f.path),
+            f.line,
+            f.column,
+            f.rule_id,
+            printable(&f.rule_name),
+            f.confidence
         )?;
         writeln!(out, "    Content: {}", f.excerpt)?;
         if options.show_secrets {
@@ -44,14 +50,14 @@ pub fn write_human(
             plural(report.errors.len())
         )?;
         for e in &report.errors {
-            writeln!(out, "  {}: {}", e.path, e.message)?;
+            writeln!(out, "  {}: {}", printable(&e.path), printable(&e.message))?;
         }
         writeln!(out)?;
     }
     if !report.skipped.is_empty() {
         writeln!(out, "Not scanned ({}):", report.skipped.len())?;
         for s in report.skipped.iter().take(20) {
-            writeln!(out, "  {}: {}", s.path, s.reason)?;
+            writeln!(out, "  {}: {}", printable(&s.path), printable(&s.reason))?;
         }
         if report.skipped.len() > 20 {
             writeln!(
@@ -62,7 +68,7 @@ pub fn write_human(
         }
     }
     for w in &report.warnings {
-        writeln!(out, "warning: {w}")?;
+        writeln!(out, "warning: {}", printable(w))?;
     }
     let scanned = format!(
         "{} file{}, {} scanned in {:.2} s",
@@ -109,6 +115,23 @@ pub fn write_human(
     writeln!(out, "  3. If a finding is not a secret, mark its line with `amplihack-remote:allow`, or accept it with `amplihack-remote baseline`")?;
     writeln!(out, "  4. Retry")?;
     Ok(())
+}
+
+/// Escapes control characters: file names come from the scanned tree and must not be able to
+/// send escape sequences to the user's terminal.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn plural(n: usize) -> &'static str {

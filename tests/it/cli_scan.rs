@@ -266,3 +266,20 @@ fn disabling_every_rule_is_an_error_not_a_clean_scan() {
         stderr(&out)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn hostile_file_names_cannot_send_escape_sequences_to_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "evil\x1b[2J\x1b]0;owned\x07.txt";
+    write(
+        dir.path(),
+        name,
+        &format!("t={}\n", Fake::new(15).github_pat()),
+    );
+    let out = run(dir.path(), &["scan", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    assert!(text.contains("evil\\u{1b}[2J"), "{text}");
+}

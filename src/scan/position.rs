@@ -67,7 +67,10 @@ pub fn excerpt(hay: &[u8], focus: &Range<usize>, secrets: &[(Range<usize>, Strin
     }
     let mut pos = from;
     for (range, redacted) in spans {
-        push_text(&mut out, &hay[pos..range.start.max(pos).min(to)]);
+        let upto = range.start.min(to);
+        if pos < upto {
+            push_text(&mut out, &hay[pos..upto]);
+        }
         out.push_str(redacted);
         pos = pos.max(range.end);
     }

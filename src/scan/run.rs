@@ -1,7 +1,7 @@
 //! Running a scan over many inputs in parallel: files from the walker, stdin, git blobs.
 
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
@@ -64,7 +64,7 @@ impl Scanner {
             }
         };
         let cwd = std::env::current_dir().unwrap_or_default();
-        let root = absolute(&cwd, &options.root);
+        let root = walk::lexical_absolute(&cwd, &options.root);
         let (tx, rx) = sync_channel::<Walked>(4096);
         let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
             let walk_options = options.walk;
@@ -106,7 +106,7 @@ impl Scanner {
     ) -> Outcome {
         let display = walk::display(path);
         let name = InputName {
-            repo_relative: repo_relative(&absolute(cwd, path), root)
+            repo_relative: repo_relative(&walk::lexical_absolute(cwd, path), root)
                 .unwrap_or_else(|| display.clone()),
             display,
             commit: None,
@@ -209,26 +209,6 @@ impl ScanReport {
     }
 }
 
-fn absolute(cwd: &Path, path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        cwd.join(path)
-    };
-    // Lexical normalisation: drop `.`, resolve `..` (no file system access).
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// `path` relative to `root`, `/`-separated, or `None` if it lies outside.
 fn repo_relative(path: &Path, root: &Path) -> Option<String> {
     let rel = path.strip_prefix(root).ok()?;
@@ -248,7 +228,7 @@ mod tests {
         let root = Path::new("/repo");
         assert_eq!(
             repo_relative(
-                &absolute(Path::new("/repo/sub"), Path::new("../corpus/a.txt")),
+                &walk::lexical_absolute(Path::new("/repo/sub"), Path::new("../corpus/a.txt")),
                 root
             ),
             Some("corpus/a.txt".into())

@@ -1,6 +1,7 @@
 //! Walking the inputs with `ignore` (.gitignore-aware), classifying every entry.
 
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
+use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc::SyncSender;
 
 use ignore::WalkBuilder;
@@ -34,7 +35,10 @@ impl Default for WalkOptions {
 
 /// Walks `roots`, sending every entry to `tx`. Hidden files are walked (`.env` matters);
 /// `.git` directories are not (their objects are scanned by the git-aware scan instead).
+/// When roots overlap (`scan . src`), each file is sent once.
 pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &SyncSender<Walked>) {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut seen: Option<HashSet<PathBuf>> = (roots.len() > 1).then(HashSet::new);
     let Some((first, rest)) = roots.split_first() else {
         return;
     };
@@ -63,6 +67,12 @@ pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &SyncSender<Walked>) {
                 if ft.is_dir() {
                     continue;
                 } else if ft.is_file() {
+                    // Links are never followed, so the lexical absolute path is the identity.
+                    if let Some(seen) = seen.as_mut() {
+                        if !seen.insert(lexical_absolute(&cwd, &path)) {
+                            continue;
+                        }
+                    }
                     Walked::File(path)
                 } else if ft.is_symlink() {
                     Walked::Skipped {
@@ -115,6 +125,27 @@ fn error_message(err: &ignore::Error) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// `path` made absolute against `cwd`, with `.` and `..` resolved lexically (no file system
+/// access).
+pub fn lexical_absolute(cwd: &Path, path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// A path as shown to users: no leading `./`.

@@ -284,3 +284,20 @@ fn hostile_file_names_cannot_send_escape_sequences_to_the_terminal() {
     assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
     assert!(text.contains("evil\\u{1b}[2J"), "{text}");
 }
+
+#[test]
+fn overlapping_paths_scan_each_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "src/a.txt",
+        &format!("t={}\n", Fake::new(16).github_pat()),
+    );
+    write(dir.path(), "b.txt", "plain\n");
+    let v = json(&run(
+        dir.path(),
+        &["scan", "--format", "json", ".", "src", "./src/a.txt"],
+    ));
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["summary"]["files_scanned"], 2);
+}

@@ -116,3 +116,28 @@ pub struct HookArgs {
     #[arg(long)]
     pub force: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[test]
+    fn argument_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn staged_conflicts_with_paths_and_defaults_apply() {
+        assert!(Cli::try_parse_from(["amplihack-remote", "scan", "--staged", "src"]).is_err());
+        let cli = Cli::try_parse_from(["amplihack-remote", "scan"]).unwrap();
+        let Command::Scan(args) = cli.command else {
+            panic!("scan expected")
+        };
+        assert_eq!(args.input.paths, vec![PathBuf::from(".")]);
+        assert_eq!(args.format, Format::Human);
+        assert_eq!(args.input.threads, 0);
+        assert!(!args.show_secrets);
+    }
+}

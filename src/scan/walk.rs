@@ -60,7 +60,12 @@ pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &SyncSender<Walked>) {
         let item = match entry {
             Ok(entry) => {
                 let Some(ft) = entry.file_type() else {
-                    // stdin is never given to the walker; anything else without a type is odd.
+                    // Only stdin has no type, and stdin never reaches the walker; should
+                    // anything else, it is reported rather than skipped.
+                    let _ = tx.send(Walked::Error {
+                        path: display(entry.path()),
+                        message: "file type unknown: not scanned".into(),
+                    });
                     continue;
                 };
                 let path = entry.into_path();

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
+use crate::scan::position::escape_controls;
 use crate::scan::ScanReport;
 
 use super::OutputOptions;
@@ -120,17 +121,11 @@ pub fn write_human(
 /// Escapes control characters: file names come from the scanned tree and must not be able to
 /// send escape sequences to the user's terminal.
 pub fn printable(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(|c| c.is_control() && c != '\t') {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
+    escape_controls(s, &mut out);
     Cow::Owned(out)
 }
 

@@ -13,6 +13,7 @@ use regex_automata::Input;
 
 use super::checksum::{self, Verdict};
 use super::filters;
+use super::position::lines_around;
 use super::prefilter::Hit;
 use super::rules::{Confidence, Rule, RuleSet};
 
@@ -202,34 +203,6 @@ fn passes_filters(
     Some(confidence)
 }
 
-/// The byte range of `n` lines before and after `range` (whole lines).
-pub(crate) fn lines_around(hay: &[u8], range: &Range<usize>, n: usize) -> Range<usize> {
-    let mut start = range.start;
-    for _ in 0..=n {
-        match memchr::memrchr(b'\n', &hay[..start]) {
-            Some(p) if start > 0 => start = p,
-            _ => {
-                start = 0;
-                break;
-            }
-        }
-    }
-    if start > 0 {
-        start += 1;
-    }
-    let mut end = range.end;
-    for _ in 0..=n {
-        match memchr::memchr(b'\n', &hay[end..]) {
-            Some(p) => end += p + 1,
-            None => {
-                end = hay.len();
-                break;
-            }
-        }
-    }
-    start..end.min(hay.len())
-}
-
 /// Keeps one candidate per overlapping group of secret spans: the most confident, then the
 /// one with the longest whole match, then the earlier rule.
 fn resolve_overlaps(candidates: &mut Vec<Candidate>) -> Vec<Candidate> {
@@ -267,15 +240,6 @@ mod tests {
         let hits = [(0, 10, 14), (0, 20, 24), (0, 500, 504)];
         let w: Vec<_> = merged_windows(&hits, 16, 1000).collect();
         assert_eq!(w, vec![0..40, 484..520]);
-    }
-
-    #[test]
-    fn lines_around_takes_whole_lines() {
-        let hay = b"a\nb\nc KEY d\ne\nf\n";
-        let pos = 6..9;
-        assert_eq!(&hay[lines_around(hay, &pos, 0)], b"c KEY d\n");
-        assert_eq!(&hay[lines_around(hay, &pos, 1)], b"b\nc KEY d\ne\n");
-        assert_eq!(&hay[lines_around(hay, &pos, 9)], &hay[..]);
     }
 
     #[test]

@@ -12,6 +12,22 @@ pub fn line_end(hay: &[u8], offset: usize) -> usize {
     memchr::memchr(b'\n', &hay[offset..]).map_or(hay.len(), |p| offset + p)
 }
 
+/// The byte range of the whole lines from `n` lines before `range` to `n` lines after it
+/// (including the last line's `\n`).
+pub fn lines_around(hay: &[u8], range: &Range<usize>, n: usize) -> Range<usize> {
+    let mut start = line_start(hay, range.start);
+    let mut end = line_end(hay, range.end.max(range.start));
+    for _ in 0..n {
+        if start > 0 {
+            start = line_start(hay, start - 1);
+        }
+        if end < hay.len() {
+            end = line_end(hay, end + 1);
+        }
+    }
+    start..(end + 1).min(hay.len())
+}
+
 /// Converts sorted offsets to `(line, column)` in one pass over the buffer.
 pub struct LineCounter<'a> {
     hay: &'a [u8],
@@ -84,7 +100,13 @@ pub fn excerpt(hay: &[u8], focus: &Range<usize>, secrets: &[(Range<usize>, Strin
 }
 
 fn push_text(out: &mut String, bytes: &[u8]) {
-    for c in String::from_utf8_lossy(bytes).chars() {
+    escape_controls(&String::from_utf8_lossy(bytes), out);
+}
+
+/// Appends `s` with control characters other than tab escaped (`\u{1b}`): text from scanned
+/// files and their names must never send escape sequences to a terminal.
+pub fn escape_controls(s: &str, out: &mut String) {
+    for c in s.chars() {
         if c.is_control() && c != '\t' {
             out.extend(c.escape_default());
         } else {
@@ -96,6 +118,15 @@ fn push_text(out: &mut String, bytes: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_around_takes_whole_lines() {
+        let hay = b"a\nb\nc KEY d\ne\nf\n";
+        let pos = 6..9;
+        assert_eq!(&hay[lines_around(hay, &pos, 0)], b"c KEY d\n");
+        assert_eq!(&hay[lines_around(hay, &pos, 1)], b"b\nc KEY d\ne\n");
+        assert_eq!(&hay[lines_around(hay, &pos, 9)], &hay[..]);
+    }
 
     #[test]
     fn positions_are_one_based() {

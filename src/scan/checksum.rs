@@ -1,5 +1,6 @@
 //! Offline checksum validation: proves a token is well-formed without any network call.
 
+use super::decode;
 use super::rules::Checksum;
 
 /// What a validator concluded about a secret.
@@ -16,6 +17,17 @@ pub enum Verdict {
 pub fn validate(kind: Checksum, secret: &[u8]) -> Verdict {
     match kind {
         Checksum::GithubCrc32 => github_crc32(secret),
+        Checksum::Base64Credentials => decoded(secret, decode::is_credentials),
+        Checksum::Base64Text => decoded(secret, |t| !t.is_empty() && decode::is_printable_text(t)),
+    }
+}
+
+/// Valid if the secret is base64 whose payload passes `test`; invalid otherwise (a random
+/// identifier that merely looks like base64 decodes to binary and is dropped).
+fn decoded(secret: &[u8], test: impl Fn(&[u8]) -> bool) -> Verdict {
+    match decode::base64(secret) {
+        Some(text) if test(&text) => Verdict::Valid,
+        _ => Verdict::Invalid,
     }
 }
 

@@ -27,6 +27,16 @@ pub struct Candidate {
     /// The whole regex match (secret plus any context the pattern includes).
     pub whole: Range<usize>,
     pub confidence: Confidence,
+    /// The secret's decoded bytes when it was found inside encoded text (then `secret` and
+    /// `whole` are the encoded span).
+    pub decoded: Option<Box<[u8]>>,
+}
+
+impl Candidate {
+    /// The secret's bytes: decoded if it was encoded, else the matched bytes of `hay`.
+    pub fn value<'a>(&'a self, hay: &'a [u8]) -> &'a [u8] {
+        self.decoded.as_deref().unwrap_or(&hay[self.secret.clone()])
+    }
 }
 
 /// Why a buffer could not be scanned completely.
@@ -53,10 +63,29 @@ pub fn prefilter_hits(rules: &RuleSet, hay: &[u8], scratch: &mut Scratch) -> usi
     scratch.hits.len()
 }
 
-/// Finds every candidate secret in `hay`, in order of position.
+/// Finds every candidate secret in `hay`, in order of position: the plain text first, then
+/// secrets inside base64 and percent-encoded spans (see [`super::encoded`]). `path` is the
+/// file's repository-relative path, for rules restricted by `paths`.
 pub fn find_candidates(
     rules: &RuleSet,
     hay: &[u8],
+    path: &str,
+    scratch: &mut Scratch,
+) -> Result<Vec<Candidate>, EngineError> {
+    let mut found = find_plain(rules, hay, path, scratch)?;
+    let encoded = super::encoded::find_encoded(rules, hay, path, 0)?;
+    if !encoded.is_empty() {
+        found.extend(encoded);
+        found = resolve_overlaps(&mut found);
+    }
+    Ok(found)
+}
+
+/// Candidates in the bytes as they are (no decoding).
+pub(crate) fn find_plain(
+    rules: &RuleSet,
+    hay: &[u8],
+    path: &str,
     scratch: &mut Scratch,
 ) -> Result<Vec<Candidate>, EngineError> {
     scratch.hits.clear();
@@ -77,6 +106,10 @@ pub fn find_candidates(
             j += 1;
         }
         let rule = rules.rule(rule_index as usize);
+        if !rules.gates().allows(rule_index as usize, path) {
+            i = j;
+            continue;
+        }
         confirm(
             rule,
             rule_index as usize,
@@ -123,6 +156,7 @@ fn confirm(
                     secret,
                     whole: whole.clone(),
                     confidence,
+                    decoded: None,
                 });
             }
             let next = if whole.is_empty() {
@@ -182,10 +216,21 @@ fn passes_filters(
             return None;
         }
     }
+    if !def
+        .require
+        .iter()
+        .all(|class| value.iter().any(|&b| class.matches(b)))
+    {
+        return None;
+    }
+    if def.confidence == Confidence::Low && filters::is_code_like(value) {
+        return None;
+    }
     let mut confidence = def.confidence;
     if let Some(kind) = def.checksum {
         match checksum::validate(kind, value) {
-            Verdict::Valid => confidence = Confidence::High,
+            Verdict::Valid if kind.proves_token() => confidence = Confidence::High,
+            Verdict::Valid => {}
             Verdict::Invalid => return None,
             Verdict::NotApplicable => {}
         }
@@ -205,7 +250,7 @@ fn passes_filters(
 
 /// Keeps one candidate per overlapping group of secret spans: the most confident, then the
 /// one with the longest whole match, then the earlier rule.
-fn resolve_overlaps(candidates: &mut Vec<Candidate>) -> Vec<Candidate> {
+pub(crate) fn resolve_overlaps(candidates: &mut Vec<Candidate>) -> Vec<Candidate> {
     candidates.sort_by(|a, b| {
         a.secret
             .start
@@ -250,18 +295,21 @@ mod tests {
                 secret: 5..20,
                 whole: 0..20,
                 confidence: Confidence::Low,
+                decoded: None,
             },
             Candidate {
                 rule: 1,
                 secret: 5..20,
                 whole: 5..20,
                 confidence: Confidence::High,
+                decoded: None,
             },
             Candidate {
                 rule: 0,
                 secret: 30..40,
                 whole: 30..40,
                 confidence: Confidence::Medium,
+                decoded: None,
             },
         ];
         let kept = resolve_overlaps(&mut v);

@@ -68,6 +68,58 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     has_monotone_run(secret, 8)
 }
 
+/// True when a generic (low-confidence) value is code rather than a literal: a call
+/// (`load(path)`), attribute access or a module path (`config.password`, `os.environ`), a
+/// variable reference (`$PASSWORD`, `@password`, `%(pw)s`), a file path (`/run/secrets/db`,
+/// `./key.pem`, `C:\keys`), a URL without credentials, or a plain identifier
+/// (`userPasswordInput`, `DB_PASSWORD`, `oauth2_client_secret`).
+pub fn is_code_like(value: &[u8]) -> bool {
+    let Some(&first) = value.first() else {
+        return true;
+    };
+    if b"$@%&*".contains(&first) && value.len() > 1 {
+        return value[1..]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"_{}().".contains(&b));
+    }
+    if value.contains(&b'(') && value.ends_with(b")") {
+        return true;
+    }
+    if first == b'/' || value.starts_with(b"./") || value.starts_with(b"../") || value.starts_with(b"~/") {
+        return true;
+    }
+    if value.len() > 2 && value[0].is_ascii_alphabetic() && value[1] == b':' && b"\\/".contains(&value[2]) {
+        return true;
+    }
+    if let Some(p) = memchr::memmem::find(value, b"://") {
+        // A URL is code-like unless it carries user:password@.
+        let rest = &value[p + 3..];
+        let authority = &rest[..rest.iter().position(|&b| b == b'/').unwrap_or(rest.len())];
+        return !authority.contains(&b'@');
+    }
+    let is_ident = |part: &[u8]| {
+        !part.is_empty()
+            && (part[0].is_ascii_alphabetic() || part[0] == b'_')
+            && part.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    // Dotted identifiers (attribute access, module paths): every part an identifier, and
+    // the whole reads as words (mostly letters), not base64 that happens to contain a dot.
+    if value.contains(&b'.') && value.split(|&b| b == b'.').all(is_ident) {
+        return true;
+    }
+    // A snake_case, SCREAMING_CASE or camelCase identifier: words, few digits.
+    if is_ident(value) && value.contains(&b'_') {
+        let digits = value.iter().filter(|b| b.is_ascii_digit()).count();
+        let words = value
+            .split(|&b| b == b'_')
+            .filter(|w| w.iter().any(u8::is_ascii_alphabetic));
+        if digits <= 2 && words.clone().count() >= 2 && words.clone().all(|w| w.len() >= 2) {
+            return true;
+        }
+    }
+    false
+}
+
 /// A run of `n` characters each equal to, one more than, or one less than the previous by
 /// the same step (0, +1 or -1).
 fn has_monotone_run(s: &[u8], n: usize) -> bool {
@@ -145,6 +197,40 @@ mod tests {
             "wJ4rZ8/tQk+Lm2",
         ] {
             assert!(!is_placeholder(s.as_bytes()), "{s} is not a placeholder");
+        }
+    }
+
+    #[test]
+    fn code_is_recognised() {
+        for c in [
+            "load(path)",
+            "config.password",
+            "os.environ",
+            "$PASSWORD",
+            "@password",
+            "/run/secrets/db_password",
+            "./certs/key.pem",
+            "C:\\keys\\id",
+            "https://login.contoso.net/oauth2/token",
+            "DB_PASSWORD",
+            "oauth2_client_secret",
+            "ACCESS_TOKEN_1",
+        ] {
+            assert!(is_code_like(c.as_bytes()), "{c} is code");
+        }
+    }
+
+    #[test]
+    fn literals_are_not_code() {
+        for s in [
+            "hunter2!x",
+            "eBGix5iq6mjH",
+            "Em8L08*f8jVp.5mpbj6",
+            "postgres://app:Sx9kq2@db/orders",
+            "a1b2_c3d4_e5f6_g7h8",
+            "WKnn@Fcm*HTr6ELW9m",
+        ] {
+            assert!(!is_code_like(s.as_bytes()), "{s} is a literal");
         }
     }
 

@@ -18,6 +18,8 @@
 pub mod allowlist;
 pub mod baseline;
 pub mod checksum;
+pub mod decode;
+mod encoded;
 pub mod engine;
 pub mod filters;
 pub mod finding;

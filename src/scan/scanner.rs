@@ -86,14 +86,14 @@ impl Scanner {
         hay: &[u8],
         scratch: &mut Scratch,
     ) -> Result<BufferFindings, EngineError> {
-        let candidates = engine::find_candidates(&self.rules, hay, scratch)?;
+        let candidates = engine::find_candidates(&self.rules, hay, &name.repo_relative, scratch)?;
         let mut out = BufferFindings::default();
         if candidates.is_empty() {
             return Ok(out);
         }
         let secrets: Vec<Secret> = candidates
             .iter()
-            .map(|c| Secret::new(&hay[c.secret.clone()]))
+            .map(|c| Secret::new(c.value(hay)))
             .collect();
         // Every candidate on a line is redacted in every excerpt of that line.
         let redactions: Vec<_> = candidates

@@ -103,6 +103,9 @@ fn keywordless_positive_is_a_check_failure() {
         checksum: None,
         placeholder_check: false,
         context: None,
+        require: Vec::new(),
+        paths: Vec::new(),
+        example_path: None,
         examples: vec!["qwer".into()],
         negative_examples: vec!["12".into()],
     };

@@ -72,6 +72,7 @@ pub fn check(set: &RuleSet) -> CheckReport {
                 .failures
                 .push(fail("has no negative examples".into()));
         }
+        let path = def.example_path.as_deref().unwrap_or("example.txt");
         for (i, example) in def.examples.iter().enumerate() {
             report.examples += 1;
             let lower = example.to_ascii_lowercase();
@@ -87,7 +88,7 @@ pub fn check(set: &RuleSet) -> CheckReport {
                     def.keywords
                 )));
             }
-            match find_candidates(&alone, example.as_bytes(), &mut scratch) {
+            match find_candidates(&alone, example.as_bytes(), path, &mut scratch) {
                 Ok(c) if !c.is_empty() => {}
                 Ok(_) => report.failures.push(fail(format!(
                     "example #{} ({}) is not found",
@@ -99,7 +100,7 @@ pub fn check(set: &RuleSet) -> CheckReport {
         }
         for (i, example) in def.negative_examples.iter().enumerate() {
             report.negative_examples += 1;
-            match find_candidates(&alone, example.as_bytes(), &mut scratch) {
+            match find_candidates(&alone, example.as_bytes(), path, &mut scratch) {
                 Ok(c) if c.is_empty() => {}
                 Ok(_) => report.failures.push(fail(format!(
                     "negative example #{} ({}) is found",

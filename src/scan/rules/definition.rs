@@ -34,6 +34,45 @@ impl std::fmt::Display for Confidence {
 pub enum Checksum {
     /// GitHub `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` tokens: base62 CRC32 of the 30-character body.
     GithubCrc32,
+    /// Base64 (standard or URL-safe, padding optional) of printable `user:password` text with
+    /// a non-empty password: HTTP basic-auth headers, Docker `auths`, npm `_auth`.
+    Base64Credentials,
+    /// Base64 of printable text (UTF-8 without control characters other than tab and
+    /// newline): Kubernetes Secret `data:` values and similar encoded settings.
+    Base64Text,
+}
+
+impl Checksum {
+    /// True if a passing check proves the token genuine (and raises it to high confidence),
+    /// not merely well-formed.
+    pub fn proves_token(self) -> bool {
+        matches!(self, Checksum::GithubCrc32)
+    }
+}
+
+/// A character class a secret must contain at least once (`require = ["digit", "upper"]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CharClass {
+    Digit,
+    Upper,
+    Lower,
+    /// Any ASCII letter.
+    Letter,
+    /// Any printable ASCII character that is not a letter or digit.
+    Symbol,
+}
+
+impl CharClass {
+    pub fn matches(self, b: u8) -> bool {
+        match self {
+            CharClass::Digit => b.is_ascii_digit(),
+            CharClass::Upper => b.is_ascii_uppercase(),
+            CharClass::Lower => b.is_ascii_lowercase(),
+            CharClass::Letter => b.is_ascii_alphabetic(),
+            CharClass::Symbol => b.is_ascii_punctuation(),
+        }
+    }
 }
 
 /// A context requirement: one of `patterns` must match within `lines` lines of the match.
@@ -78,6 +117,16 @@ pub struct RuleDef {
     pub placeholder_check: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<ContextDef>,
+    /// Character classes the secret must each contain at least once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub require: Vec<CharClass>,
+    /// Globs over the file's repository-relative path (`/`-separated): the rule runs only in
+    /// matching files. A glob without `/` matches the file name at any depth.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// The file name `rules check` scans the examples under (required with `paths`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example_path: Option<String>,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]

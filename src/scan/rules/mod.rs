@@ -9,6 +9,6 @@ mod set;
 
 pub use catalog::BUILTIN_RULE_FILES;
 pub use compiled::{Compiled, Rule};
-pub use definition::{Checksum, Confidence, ContextDef, RuleDef, RuleFile};
+pub use definition::{CharClass, Checksum, Confidence, ContextDef, RuleDef, RuleFile};
 pub use set::parse_rule_file;
-pub use set::{RuleError, RuleSet, RuleSetBuilder};
+pub use set::{PathGates, RuleError, RuleSet, RuleSetBuilder};

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 
 use super::super::prefilter::Prefilter;
@@ -39,7 +40,50 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     origins: Vec<String>,
     prefilter: Prefilter,
+    gates: PathGates,
     digest: String,
+}
+
+/// The `paths` restrictions of rules: which rules may run in a given file.
+#[derive(Debug, Default)]
+pub struct PathGates {
+    /// `gated[rule]`: the rule has `paths`.
+    gated: Vec<bool>,
+    globs: GlobSet,
+    /// Rule of each glob in `globs`.
+    glob_rule: Vec<usize>,
+}
+
+impl PathGates {
+    /// True if rule `rule` may run in the file at `path` (repository-relative, `/`-separated).
+    pub fn allows(&self, rule: usize, path: &str) -> bool {
+        if !self.gated.get(rule).copied().unwrap_or(false) {
+            return true;
+        }
+        self.globs
+            .matches(path)
+            .into_iter()
+            .any(|g| self.glob_rule[g] == rule)
+    }
+
+    /// True if rule `rule` has a `paths` restriction.
+    pub fn is_gated(&self, rule: usize) -> bool {
+        self.gated.get(rule).copied().unwrap_or(false)
+    }
+}
+
+/// Compiles a rule's path glob: one without `/` matches the file name at any depth.
+fn path_glob(glob: &str) -> Result<globset::Glob, String> {
+    let full = if glob.contains('/') {
+        glob.to_string()
+    } else {
+        format!("**/{glob}")
+    };
+    GlobBuilder::new(&full)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .map_err(|e| format!("invalid path glob {glob:?}: {e}"))
 }
 
 /// Parses one rule file's text.
@@ -86,6 +130,11 @@ impl RuleSet {
     /// The keyword prefilter over every rule's keywords.
     pub fn prefilter(&self) -> &Prefilter {
         &self.prefilter
+    }
+
+    /// The `paths` restrictions.
+    pub fn gates(&self) -> &PathGates {
+        &self.gates
     }
 
     /// SHA-256 over every rule's definition: names the exact rule set a scan used.
@@ -176,6 +225,25 @@ impl RuleSetBuilder {
         }
         let prefilter = Prefilter::new(&keywords).map_err(RuleError::Automaton)?;
 
+        let mut gates = PathGates {
+            gated: defs.iter().map(|(d, _)| !d.paths.is_empty()).collect(),
+            ..PathGates::default()
+        };
+        let mut globs = GlobSetBuilder::new();
+        for (rule_index, (def, origin)) in defs.iter().enumerate() {
+            for glob in &def.paths {
+                globs.add(path_glob(glob).map_err(|message| RuleError::Invalid {
+                    id: def.id.clone(),
+                    origin: origin.clone(),
+                    message,
+                })?);
+                gates.glob_rule.push(rule_index);
+            }
+        }
+        gates.globs = globs
+            .build()
+            .map_err(|e| RuleError::Automaton(e.to_string()))?;
+
         let (rules, origins): (Vec<Rule>, Vec<String>) =
             defs.into_iter().map(|(d, o)| (Rule::new(d), o)).unzip();
         // Built-in rules compile lazily (the test suite compiles every one); a user's rule is
@@ -193,6 +261,7 @@ impl RuleSetBuilder {
             rules,
             origins,
             prefilter,
+            gates,
             digest,
         })
     }
@@ -237,6 +306,15 @@ fn validate(def: &RuleDef, origin: &str) -> Result<(), RuleError> {
         if !(0.0..=8.0).contains(&e) {
             return Err(fail("min_entropy must be between 0 and 8".into()));
         }
+    }
+    if !def.paths.is_empty() && def.example_path.is_none() {
+        return Err(fail(
+            "a rule with `paths` needs `example_path`, the file name its examples are checked under"
+                .into(),
+        ));
+    }
+    for glob in &def.paths {
+        path_glob(glob).map_err(fail)?;
     }
     if let Some(c) = &def.context {
         if c.patterns.is_empty() || c.lines > 100 {

@@ -1,0 +1,160 @@
+//! Decoders for secrets hidden in encoded text: base64 (standard and URL-safe, padding
+//! optional) and percent-encoding. Pure functions over bytes; the engine decides where to
+//! apply them (see `engine::find_encoded`).
+
+/// Value of a base64 character (standard or URL-safe alphabet), or `NONE`.
+const NONE: u8 = 0xff;
+const B64: [u8; 256] = {
+    let mut t = [NONE; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'-' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'_' as usize] = 63;
+    t
+};
+
+/// True for a byte of either base64 alphabet (padding excluded).
+#[inline]
+pub fn is_base64_byte(b: u8) -> bool {
+    B64[b as usize] != NONE
+}
+
+/// Decodes base64 in either alphabet, with or without `=` padding. `None` for a length that
+/// cannot be base64, a foreign byte, or non-zero trailing bits (which real encoders never
+/// produce, so identifiers that happen to be base64-shaped are mostly rejected).
+pub fn base64(input: &[u8]) -> Option<Vec<u8>> {
+    let data = match input.iter().position(|&b| b == b'=') {
+        Some(p) => {
+            let pad = &input[p..];
+            if pad.len() > 2 || pad.iter().any(|&b| b != b'=') || input.len() % 4 != 0 {
+                return None;
+            }
+            &input[..p]
+        }
+        None => input,
+    };
+    if data.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(data.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for &b in data {
+        let v = B64[b as usize];
+        if v == NONE {
+            return None;
+        }
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    if acc != 0 {
+        return None;
+    }
+    Some(out)
+}
+
+/// True if `text` reads as text: valid UTF-8 with no control characters but tab, CR and LF.
+pub fn is_printable_text(text: &[u8]) -> bool {
+    match std::str::from_utf8(text) {
+        Ok(s) => s
+            .chars()
+            .all(|c| !c.is_control() || c == '\t' || c == '\n' || c == '\r'),
+        Err(_) => false,
+    }
+}
+
+/// True if `text` is printable `user:password` with a non-empty password (the payload of
+/// HTTP basic auth, Docker `auths` and npm `_auth`).
+pub fn is_credentials(text: &[u8]) -> bool {
+    let Some(colon) = text.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    colon + 1 < text.len()
+        && !text.iter().any(|&b| b == b'\n' || b == b'\r')
+        && is_printable_text(text)
+}
+
+/// The byte of two hex digits (`2F` → `/`).
+pub fn hex_byte(hex: &[u8]) -> Option<u8> {
+    let [hi, lo] = hex else { return None };
+    let hi = (*hi as char).to_digit(16)?;
+    let lo = (*lo as char).to_digit(16)?;
+    Some((hi * 16 + lo) as u8)
+}
+
+/// Decodes `%XX` escapes (and leaves everything else as is). `None` if there is no escape or
+/// an escape is malformed.
+pub fn percent(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    let mut escapes = 0;
+    while i < input.len() {
+        if input[i] == b'%' {
+            out.push(hex_byte(input.get(i + 1..i + 3)?)?);
+            escapes += 1;
+            i += 3;
+        } else {
+            out.push(input[i]);
+            i += 1;
+        }
+    }
+    (escapes > 0).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trips_both_alphabets() {
+        assert_eq!(base64(b"aHVudGVyMg==").unwrap(), b"hunter2");
+        assert_eq!(base64(b"aHVudGVyMg").unwrap(), b"hunter2");
+        assert_eq!(base64(b"Pz8_").unwrap(), b"???");
+        assert_eq!(base64(b"Pz8/").unwrap(), b"???");
+        assert_eq!(base64(b"").unwrap(), b"");
+    }
+
+    #[test]
+    fn base64_rejects_malformed_input() {
+        assert!(base64(b"abcde").is_none()); // length 5 mod 4 == 1
+        assert!(base64(b"ab=c").is_none()); // padding in the middle
+        assert!(base64(b"a===").is_none());
+        assert!(base64(b"aHVudGVyMh").is_none()); // trailing bits set
+        assert!(base64(b"ab c").is_none());
+    }
+
+    #[test]
+    fn text_and_credentials() {
+        assert!(is_printable_text("naïve: café\n".as_bytes()));
+        assert!(!is_printable_text(b"\x00\x01bin"));
+        assert!(!is_printable_text(b"\xff\xfe"));
+        assert!(is_credentials(b"deploy:s3cr3t"));
+        assert!(!is_credentials(b"deploy:"));
+        assert!(!is_credentials(b"nocolon"));
+        assert!(!is_credentials(b"a:b\nc"));
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent(b"p%40ss%2Fw").unwrap(), b"p@ss/w");
+        assert!(percent(b"plain").is_none());
+        assert!(percent(b"bad%2").is_none());
+        assert!(percent(b"bad%zz").is_none());
+    }
+}

@@ -74,6 +74,28 @@ pub struct ScanArgs {
     /// Print each secret in full (never the default: output may end up in logs)
     #[arg(long)]
     pub show_secrets: bool,
+    /// Report only findings of at least this confidence (the others are counted as
+    /// suppressed); `package` always uses every level
+    #[arg(long, value_enum, value_name = "LEVEL", default_value = "low")]
+    pub min_confidence: MinConfidence,
+}
+
+/// `--min-confidence` levels.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum MinConfidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<MinConfidence> for amplihack_remote::scan::Confidence {
+    fn from(m: MinConfidence) -> Self {
+        match m {
+            MinConfidence::Low => Self::Low,
+            MinConfidence::Medium => Self::Medium,
+            MinConfidence::High => Self::High,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -15,8 +15,9 @@ pub fn run(args: ScanArgs) -> Result<i32, String> {
     let cwd =
         std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
     let loaded = load_config(&args.input, &cwd)?;
-    let scanner =
-        Scanner::from_config(&loaded, args.baseline.as_deref(), true).map_err(|e| e.to_string())?;
+    let scanner = Scanner::from_config(&loaded, args.baseline.as_deref(), true)
+        .map_err(|e| e.to_string())?
+        .with_min_confidence(args.min_confidence.into());
     let report = collect(&args.input, &scanner, &loaded, &cwd)?;
     let options = OutputOptions {
         show_secrets: args.show_secrets,

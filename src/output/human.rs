@@ -82,8 +82,13 @@ pub fn write_human(
     let suppressed = if report.suppressed.is_empty() {
         String::new()
     } else {
+        let below = if s.below_min_confidence > 0 {
+            format!(", {} below --min-confidence", s.below_min_confidence)
+        } else {
+            String::new()
+        };
         format!(
-            "; {} suppressed ({} inline, {} allowlist, {} baseline)",
+            "; {} suppressed ({} inline, {} allowlist, {} baseline{below})",
             report.suppressed.len(),
             s.inline,
             s.allowlist,

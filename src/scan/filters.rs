@@ -38,6 +38,34 @@ const PLACEHOLDER_WORDS: &[&[u8]] = &[
     b"not-a-secret",
 ];
 
+/// Whole values that are settings or stand-ins, never credentials.
+const PLACEHOLDER_VALUES: &[&[u8]] = &[
+    b"true",
+    b"false",
+    b"yes",
+    b"no",
+    b"on",
+    b"off",
+    b"null",
+    b"none",
+    b"nil",
+    b"undefined",
+    b"enabled",
+    b"disabled",
+    b"required",
+    b"optional",
+    b"secret",
+    b"password",
+    b"token",
+    b"pass",
+    b"tbd",
+    b"todo",
+    b"unset",
+    b"empty",
+    b"default",
+    b"auto",
+];
+
 /// True when the value is a template or stand-in rather than a credential: `${VAR}`,
 /// `{{ x }}`, `%VAR%`, `<your-key>`, `$VAR`, the words above, or a run of 8 or more identical
 /// or sequential characters (`aaaaaaaa`, `12345678`, `abcdefgh`).
@@ -61,7 +89,14 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     {
         return true;
     }
+    // Truncated for display: `sk-ant-api03-...`, `ghp_abc…`.
+    if secret.ends_with(b"...") || secret.ends_with("\u{2026}".as_bytes()) {
+        return true;
+    }
     let lower = secret.to_ascii_lowercase();
+    if PLACEHOLDER_VALUES.contains(&lower.as_slice()) {
+        return true;
+    }
     if PLACEHOLDER_WORDS.iter().any(|w| contains(&lower, w)) {
         return true;
     }
@@ -85,10 +120,18 @@ pub fn is_code_like(value: &[u8]) -> bool {
     if value.contains(&b'(') && value.ends_with(b")") {
         return true;
     }
-    if first == b'/' || value.starts_with(b"./") || value.starts_with(b"../") || value.starts_with(b"~/") {
+    if first == b'/'
+        || value.starts_with(b"./")
+        || value.starts_with(b"../")
+        || value.starts_with(b"~/")
+    {
         return true;
     }
-    if value.len() > 2 && value[0].is_ascii_alphabetic() && value[1] == b':' && b"\\/".contains(&value[2]) {
+    if value.len() > 2
+        && value[0].is_ascii_alphabetic()
+        && value[1] == b':'
+        && b"\\/".contains(&value[2])
+    {
         return true;
     }
     if let Some(p) = memchr::memmem::find(value, b"://") {
@@ -226,7 +269,7 @@ mod tests {
             "hunter2!x",
             "eBGix5iq6mjH",
             "Em8L08*f8jVp.5mpbj6",
-            "postgres://app:Sx9kq2@db/orders",
+            "postgres://app:Sx9kq2@db/orders", // amplihack-remote:allow
             "a1b2_c3d4_e5f6_g7h8",
             "WKnn@Fcm*HTr6ELW9m",
         ] {

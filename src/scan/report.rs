@@ -16,6 +16,8 @@ pub enum Suppression {
     Allowlist,
     /// An entry of the baseline file.
     Baseline,
+    /// Below `--min-confidence`.
+    MinConfidence,
 }
 
 /// An input that could not be scanned. Any of these makes the scan incomplete (exit 2).
@@ -37,6 +39,7 @@ pub struct SuppressedCounts {
     pub inline: u64,
     pub allowlist: u64,
     pub baseline: u64,
+    pub below_min_confidence: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -85,6 +88,7 @@ impl ScanReport {
                 Suppression::Inline => c.inline += 1,
                 Suppression::Allowlist => c.allowlist += 1,
                 Suppression::Baseline => c.baseline += 1,
+                Suppression::MinConfidence => c.below_min_confidence += 1,
             }
         }
         c

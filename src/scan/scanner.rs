@@ -8,7 +8,7 @@ use super::engine::{self, EngineError, Scratch};
 use super::finding::{fingerprint, Finding, Secret};
 use super::position::{excerpt, LineCounter};
 use super::report::Suppression;
-use super::rules::RuleSet;
+use super::rules::{Confidence, RuleSet};
 use super::suppress::inline_marker;
 
 /// How an input is named in findings.
@@ -47,6 +47,7 @@ pub struct Scanner {
     rules: RuleSet,
     allowlist: Allowlist,
     baseline: Baseline,
+    min_confidence: Confidence,
     rule_ids: Vec<(Arc<str>, Arc<str>)>,
 }
 
@@ -61,6 +62,7 @@ impl Scanner {
             rules,
             allowlist: Allowlist::default(),
             baseline: Baseline::default(),
+            min_confidence: Confidence::Low,
             rule_ids,
         }
     }
@@ -72,6 +74,13 @@ impl Scanner {
 
     pub fn with_baseline(mut self, baseline: Baseline) -> Self {
         self.baseline = baseline;
+        self
+    }
+
+    /// Reports only findings of at least this confidence; the others are counted as
+    /// suppressed (`--min-confidence`). The packaging gate never raises it above `low`.
+    pub fn with_min_confidence(mut self, min: Confidence) -> Self {
+        self.min_confidence = min;
         self
     }
 
@@ -131,7 +140,9 @@ impl Scanner {
     }
 
     fn suppression(&self, name: &InputName, hay: &[u8], f: &Finding) -> Option<Suppression> {
-        if inline_marker(hay, f.start, f.end) {
+        if f.confidence < self.min_confidence {
+            Some(Suppression::MinConfidence)
+        } else if inline_marker(hay, f.start, f.end) {
             Some(Suppression::Inline)
         } else if self.allowlist.path(&name.repo_relative)
             || self.allowlist.secret(f.secret.expose())

@@ -12,5 +12,6 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
     ("stripe.toml", include_str!("data/stripe.toml")),
     ("private-keys.toml", include_str!("data/private-keys.toml")),
     ("jwt.toml", include_str!("data/jwt.toml")),
+    ("dotenv.toml", include_str!("data/dotenv.toml")),
     ("generic.toml", include_str!("data/generic.toml")),
 ];

@@ -520,7 +520,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
             aws=aws,
             ant=ant,
         ),
-        [("generic-secret", dj), ("generic-password", db_pw), ("aws-access-key-id", aws), ("anthropic-api-key", ant)],
+        [("django-secret-key", dj), ("generic-password", db_pw), ("aws-access-key-id", aws), ("anthropic-api-key", ant)],
     )
 
     ant, proj = anthropic(), openai("sk-proj-", 58)
@@ -1186,7 +1186,7 @@ public static class Program
             pw=sql_pw,
             conn=conn,
         ),
-        [("generic-password", sql_pw), ("azure-storage-connection-string", conn)],
+        [("ado-net-connection-string-password", sql_pw), ("azure-storage-connection-string", conn)],
     )
 
     # ---------------------------------------------------------------- ruby
@@ -1625,6 +1625,8 @@ AZURE_STORAGE_KEY=@@ident@@
 OPENAI_API_KEY=@@svc@@
 SESSION_SECRET=@@sess@@
 SENTRY_ENVIRONMENT=production
+REDIS_HOST=cache.internal
+REDIS_PASSWORD=orchid42
 """,
             asia=asia,
             tenant=new_uuid(),
@@ -1641,7 +1643,8 @@ SENTRY_ENVIRONMENT=production
             ("azure-storage-connection-string", conn),
             ("azure-storage-account-key-identifiable", ident),
             ("openai-service-account-key", svc),
-            ("generic-secret", sess),
+            ("dotenv-sensitive-value", sess),
+            ("dotenv-sensitive-value", "REDIS_PASSWORD=orchid42"),
         ],
     )
 

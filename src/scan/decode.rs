@@ -30,6 +30,25 @@ pub fn is_base64_byte(b: u8) -> bool {
     B64[b as usize] != NONE
 }
 
+/// True for a byte of the standard base64 alphabet (`A-Za-z0-9+/`): what encoded spans are
+/// searched for. (URL-safe base64 is JWTs and URL tokens, which rules match directly; leaving
+/// out `-` and `_` keeps snake_case identifiers from forming long runs.)
+#[inline]
+pub fn is_standard_base64_byte(b: u8) -> bool {
+    STANDARD[b as usize]
+}
+
+const STANDARD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+        i += 1;
+    }
+    t
+};
+
 /// Decodes base64 in either alphabet, with or without `=` padding. `None` for a length that
 /// cannot be base64, a foreign byte, or non-zero trailing bits (which real encoders never
 /// produce, so identifiers that happen to be base64-shaped are mostly rejected).
@@ -67,6 +86,34 @@ pub fn base64(input: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     Some(out)
+}
+
+/// True if the first 12 characters of a base64 span decode to 9 bytes of printable ASCII
+/// (or tab/newline, or the start of UTF-8): a cheap test before decoding a whole span.
+pub fn base64_prefix_is_text(prefix: &[u8]) -> bool {
+    let mut acc: u32 = 0;
+    for (i, &b) in prefix.iter().take(12).enumerate() {
+        let v = B64[b as usize];
+        if v == NONE {
+            return false;
+        }
+        acc = (acc << 6) | u32::from(v);
+        if i % 4 == 3 {
+            for byte in [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8] {
+                if !(byte.is_ascii_graphic()
+                    || byte == b' '
+                    || byte == b'\t'
+                    || byte == b'\n'
+                    || byte == b'\r'
+                    || byte >= 0xc2)
+                {
+                    return false;
+                }
+            }
+            acc = 0;
+        }
+    }
+    true
 }
 
 /// True if `text` reads as text: valid UTF-8 with no control characters but tab, CR and LF.
@@ -137,6 +184,13 @@ mod tests {
         assert!(base64(b"a===").is_none());
         assert!(base64(b"aHVudGVyMh").is_none()); // trailing bits set
         assert!(base64(b"ab c").is_none());
+    }
+
+    #[test]
+    fn prefix_test_accepts_text_and_rejects_identifiers() {
+        assert!(base64_prefix_is_text(b"cGFzc3dvcmQ6IGh1bnRlcjI="));
+        assert!(!base64_prefix_is_text(b"SOME_CONSTANT_NAME_HERE"));
+        assert!(!base64_prefix_is_text(b"abcdefghijklmnop"));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Secrets inside encoded text: base64 spans (Kubernetes Secret values, `.dockerconfigjson`,
+//! Secrets inside encoded text: base64 spans (standard alphabet) (Kubernetes Secret values, `.dockerconfigjson`,
 //! basic-auth headers, `_auth` settings) and percent-encoded spans (URLs, form bodies).
 //!
 //! Each decodable span is decoded and scanned again together with the rest of its line
@@ -13,7 +13,7 @@
 
 use std::ops::Range;
 
-use super::decode::{self, is_base64_byte};
+use super::decode::{self, is_standard_base64_byte as is_base64_byte};
 use super::engine::{find_plain, resolve_overlaps, Candidate, EngineError, Scratch};
 use super::position::{line_end, line_start};
 use super::rules::RuleSet;
@@ -40,6 +40,11 @@ pub(crate) fn find_encoded(
     let mut out = Vec::new();
     let mut scratch: Option<Scratch> = None;
     for run in base64_runs(hay) {
+        // Most runs are identifiers or paths: a 12-character prefix that does not decode to
+        // printable ASCII rejects them without decoding (or allocating for) the whole run.
+        if !decode::base64_prefix_is_text(&hay[run.start..run.start + 12]) {
+            continue;
+        }
         let Some(decoded) = decode::base64(&hay[run.clone()]) else {
             continue;
         };
@@ -47,14 +52,34 @@ pub(crate) fn find_encoded(
             continue;
         }
         let offsets = None;
-        rescan(rules, hay, path, depth, &run, &decoded, offsets, &mut scratch, &mut out)?;
+        rescan(
+            rules,
+            hay,
+            path,
+            depth,
+            &run,
+            &decoded,
+            offsets,
+            &mut scratch,
+            &mut out,
+        )?;
     }
     for run in percent_runs(hay) {
         let Some((decoded, offsets)) = percent_decode_mapped(&hay[run.clone()]) else {
             continue;
         };
         let offsets = Some(offsets.as_slice());
-        rescan(rules, hay, path, depth, &run, &decoded, offsets, &mut scratch, &mut out)?;
+        rescan(
+            rules,
+            hay,
+            path,
+            depth,
+            &run,
+            &decoded,
+            offsets,
+            &mut scratch,
+            &mut out,
+        )?;
     }
     Ok(out)
 }
@@ -94,7 +119,13 @@ fn rescan(
             Some(offsets) => {
                 let first = c.secret.start.max(inner.start) - inner.start;
                 let last = c.secret.end.min(inner.end) - inner.start - 1;
-                let unit = |k: usize| if hay[run.start + offsets[k]] == b'%' { 3 } else { 1 };
+                let unit = |k: usize| {
+                    if hay[run.start + offsets[k]] == b'%' {
+                        3
+                    } else {
+                        1
+                    }
+                };
                 run.start + offsets[first]..run.start + offsets[last] + unit(last)
             }
             None => run.clone(),
@@ -110,25 +141,42 @@ fn rescan(
     Ok(())
 }
 
-/// Maximal runs of base64 characters (either alphabet, plus up to two `=`) that may encode
-/// text: long enough, not too long, and with the first character of each of the first four
-/// quads in `A-Za-f` (true for the base64 of any ASCII text).
+/// Maximal runs of standard base64 characters (plus up to two `=`) that may encode text: long
+/// enough, not too long, and with the first character of each of the first four quads in
+/// `A-Za-f` (true for the base64 of any ASCII text).
+///
+/// A run of `MIN_BASE64` (16) or more bytes contains a whole 8-byte block of any 8-byte grid,
+/// so the search tests blocks: 8 independent table lookups combined without branches, and it
+/// only looks closer at a block made entirely of base64 bytes. (Counting run lengths byte by
+/// byte is a dependency chain, or a mispredicted branch every few bytes of code.)
 fn base64_runs(hay: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+    const BLOCK: usize = 8;
     let mut i = 0;
+    // Runs never extend back past the end of the last one examined.
+    let mut floor = 0;
     std::iter::from_fn(move || {
-        while i < hay.len() {
-            if !is_base64_byte(hay[i]) {
-                i += 1;
+        while i + BLOCK <= hay.len() {
+            let all = hay[i..i + BLOCK]
+                .iter()
+                .fold(true, |all, &b| all & is_base64_byte(b));
+            if !all {
+                i += BLOCK;
                 continue;
             }
-            let start = i;
-            while i < hay.len() && is_base64_byte(hay[i]) {
-                i += 1;
+            let mut start = i;
+            while start > floor && is_base64_byte(hay[start - 1]) {
+                start -= 1;
             }
-            let data_end = i;
-            while i < hay.len() && i - data_end < 2 && hay[i] == b'=' {
-                i += 1;
+            let mut data_end = i + BLOCK;
+            while data_end < hay.len() && is_base64_byte(hay[data_end]) {
+                data_end += 1;
             }
+            let mut end = data_end;
+            while end < hay.len() && end - data_end < 2 && hay[end] == b'=' {
+                end += 1;
+            }
+            i = data_end + 1;
+            floor = data_end;
             let len = data_end - start;
             if (MIN_BASE64..=MAX_ENCODED).contains(&len)
                 && hay[start..data_end]
@@ -137,7 +185,7 @@ fn base64_runs(hay: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
                     .take(4)
                     .all(|&b| b.is_ascii_uppercase() || (b'a'..=b'f').contains(&b))
             {
-                return Some(start..i);
+                return Some(start..end);
             }
         }
         None
@@ -208,6 +256,27 @@ mod tests {
         let hay = b"password: aHVudGVyMmh1bnRlcjI= id: get_current_user_name_value x";
         let runs: Vec<_> = base64_runs(hay).map(|r| &hay[r]).collect();
         assert_eq!(runs, vec![&b"aHVudGVyMmh1bnRlcjI="[..]]);
+    }
+
+    #[test]
+    fn base64_runs_are_found_at_every_offset_and_length() {
+        let body = b"SGVsbG8gd29ybGQsIGhlbGxvIHRoZXJl";
+        for pad in 0..20 {
+            for len in [15, 16, 17, 24, 32] {
+                let mut hay = vec![b' '; pad];
+                hay.extend_from_slice(&body[..len]);
+                hay.extend_from_slice(b"; x");
+                let runs: Vec<_> = base64_runs(&hay).collect();
+                if len >= MIN_BASE64 {
+                    assert_eq!(runs, vec![pad..pad + len], "pad {pad} len {len}");
+                } else {
+                    assert!(runs.is_empty(), "pad {pad} len {len}");
+                }
+            }
+        }
+        // Two runs separated by one byte, and a run at the very end.
+        let hay = b"SGVsbG8gd29ybGQs SGVsbG8gd29ybGQs";
+        assert_eq!(base64_runs(hay).collect::<Vec<_>>(), vec![0..16, 17..33]);
     }
 
     #[test]

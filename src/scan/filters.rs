@@ -1,8 +1,15 @@
 //! Precision filters shared by every rule: public sample keys, placeholders, entropy.
 
 /// Prefixes of public sample values that appear in documentation and emulators and are never
-/// secrets: the Azurite / Azure Storage Emulator account key (documented by Microsoft).
-const KNOWN_SAMPLE_PREFIXES: &[&[u8]] = &[b"Eby8vdM02xNOcqFl"];
+/// secrets: the Azurite / Azure Storage Emulator account key and the Cosmos DB emulator key
+/// (both documented by Microsoft), the Supabase local-development secret key (printed by
+/// `supabase start` for every developer), and the client credentials of RFC 6749's examples.
+const KNOWN_SAMPLE_PREFIXES: &[&[u8]] = &[
+    b"Eby8vdM02xNOcqFl",
+    b"C2y6yDjf5/R+ob0N",
+    b"sb_secret_N7UND0UgjKTVK-Uodkm0Hg",
+    b"s6BhdRkqt3:",
+];
 
 /// True for a documentation sample: AWS's documented keys end in `EXAMPLE` or `EXAMPLEKEY`,
 /// and the storage emulator key is public.

@@ -38,9 +38,27 @@ fn a_token_inside_base64_is_found_at_the_encoded_span() {
 }
 
 #[test]
-fn nested_base64_in_a_dockerconfigjson_is_found() {
+fn base64_inside_base64_is_decoded() {
     let dir = tempfile::tempdir().unwrap();
     let token = Fake::new(32).github_pat();
+    let inner = base64(format!("GH_TOKEN={token}").as_bytes());
+    let outer = base64(format!("settings: {inner}\n").as_bytes());
+    write(
+        dir.path(),
+        "values.yaml",
+        &format!("replicas: 2\npayload: {outer}\n"),
+    );
+    let f = findings(dir.path(), &["--show-secrets", "."]);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["rule_id"], "github-pat-classic");
+    assert_eq!(f[0]["line"], 2);
+    assert_eq!(f[0]["secret"], token.as_str());
+}
+
+#[test]
+fn a_dockerconfigjson_in_a_kubernetes_secret_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = Fake::new(33).github_pat();
     let auth = base64(format!("deploy:{token}").as_bytes());
     let config = format!(r#"{{"auths":{{"ghcr.io":{{"auth":"{auth}"}}}}}}"#);
     write(
@@ -52,17 +70,15 @@ fn nested_base64_in_a_dockerconfigjson_is_found() {
         ),
     );
     let f = findings(dir.path(), &["."]);
-    assert!(
-        f.iter()
-            .any(|f| f["rule_id"] == "github-pat-classic" && f["line"] == 4),
-        "{f:?}"
-    );
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["line"], 4);
+    assert_eq!(f[0]["confidence"], "high");
 }
 
 #[test]
 fn a_percent_encoded_secret_is_found_with_an_exact_span() {
     let dir = tempfile::tempdir().unwrap();
-    let mut fake = Fake::new(33);
+    let mut fake = Fake::new(36);
     // An AWS-style secret with '/' and '+', which percent-encoding hides from the plain rule.
     let secret = format!("{}/{}+{}", fake.alnum(18), fake.alnum(10), fake.alnum(10));
     let encoded = percent_encode(&secret);

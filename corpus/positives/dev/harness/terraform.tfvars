@@ -1,0 +1,5 @@
+harness_endpoint         = "https://app.harness.io/gateway"
+harness_account_id       = "Kq2NHxv8R0aYtB3mZcW1sd"
+harness_platform_api_key = "pat.XNUYUe7V7EtKpyEpWPKUxD.53c24fecc2e806471cdbaaca.jMJFdh2ZKMIVGT3mzQWV"
+org_id                   = "platform"
+project_id               = "ledger"

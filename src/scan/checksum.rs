@@ -19,6 +19,33 @@ pub fn validate(kind: Checksum, secret: &[u8]) -> Verdict {
         Checksum::GithubCrc32 => github_crc32(secret),
         Checksum::Base64Credentials => decoded(secret, decode::is_credentials),
         Checksum::Base64Text => decoded(secret, |t| !t.is_empty() && decode::is_printable_text(t)),
+        Checksum::JwtClaims => jwt_claims(secret),
+    }
+}
+
+/// JWS compact form: `header.claims.signature`, header naming `alg`, claims naming a
+/// registered claim.
+fn jwt_claims(secret: &[u8]) -> Verdict {
+    let mut parts = secret.split(|&b| b == b'.');
+    let (Some(header), Some(claims)) = (parts.next(), parts.next()) else {
+        return Verdict::Invalid;
+    };
+    let header = decode::base64(header).unwrap_or_default();
+    let claims = decode::base64(claims).unwrap_or_default();
+    let has = |text: &[u8], key: &[u8]| memchr::memmem::find(text, key).is_some();
+    let registered = [
+        &b"\"exp\""[..],
+        b"\"iat\"",
+        b"\"nbf\"",
+        b"\"sub\"",
+        b"\"iss\"",
+        b"\"aud\"",
+        b"\"jti\"",
+    ];
+    if has(&header, b"\"alg\"") && registered.iter().any(|k| has(&claims, k)) {
+        Verdict::Valid
+    } else {
+        Verdict::Invalid
     }
 }
 
@@ -87,6 +114,19 @@ mod tests {
         assert_eq!(
             validate(Checksum::GithubCrc32, b"ghr_abc"),
             Verdict::NotApplicable
+        );
+    }
+
+    #[test]
+    fn jwt_claims_need_alg_and_a_registered_claim() {
+        // {"alg":"HS256"} . {"sub":"a1","exp":1}  and  {"alg":"HS256"} . {"k":"value"}
+        let good = b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhMSIsImV4cCI6MX0.c2lnbmF0dXJl";
+        let bare = b"eyJhbGciOiJIUzI1NiJ9.eyJrIjoidmFsdWUifQ.c2lnbmF0dXJl";
+        assert_eq!(validate(Checksum::JwtClaims, good), Verdict::Valid);
+        assert_eq!(validate(Checksum::JwtClaims, bare), Verdict::Invalid);
+        assert_eq!(
+            validate(Checksum::JwtClaims, b"eyJub3QgYSB0b2tlbg.x.y"),
+            Verdict::Invalid
         );
     }
 

@@ -223,7 +223,9 @@ fn passes_filters(
     {
         return None;
     }
-    if def.confidence == Confidence::Low && filters::is_code_like(value) {
+    if def.confidence == Confidence::Low
+        && (filters::is_code_like(value) || filters::is_non_credential_name(hay, secret.start))
+    {
         return None;
     }
     let mut confidence = def.confidence;

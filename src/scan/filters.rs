@@ -45,6 +45,63 @@ const PLACEHOLDER_WORDS: &[&[u8]] = &[
     b"not-a-secret",
 ];
 
+/// Names of values that are called tokens or secrets but are not credentials: pagination
+/// cursors, idempotency, request, lock and change tokens (AWS APIs), domain-verification
+/// tokens (published in DNS), CSRF tokens (per-session, public to the page), sequence tokens. Compared with the name folded to lowercase, without `_`, `-` and `.`.
+const NON_CREDENTIAL_NAMES: &[&str] = &[
+    "nexttoken",
+    "nextpagetoken",
+    "pagetoken",
+    "paginationtoken",
+    "continuationtoken",
+    "changetoken",
+    "idempotencytoken",
+    "clienttoken",
+    "clientrequesttoken",
+    "lifecycleactiontoken",
+    "sequencetoken",
+    "forwardtoken",
+    "backwardtoken",
+    "synctoken",
+    "cancellationtoken",
+    "resumetoken",
+    "markertoken",
+    "locktoken",
+    "requesttoken",
+    "updatetoken",
+    "verificationtoken",
+    "csrftoken",
+    "xsrftoken",
+    "csrfsecret",
+];
+
+/// True when the name a generic rule matched (the identifier that ends just before the
+/// value, extended to its real start in `hay`) is not a credential's name: a pagination or
+/// idempotency token, or a qualified type name such as `AWS::MSK::BatchScramSecret`.
+pub fn is_non_credential_name(hay: &[u8], name_end: usize) -> bool {
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || b"_.-".contains(&b);
+    // Skip the assignment (`": "`, ` = `, `=>`) back to the name's last character.
+    let mut end = name_end;
+    while end > 0 && !is_name(hay[end - 1]) && name_end - end < 8 {
+        end -= 1;
+    }
+    let mut start = end;
+    while start > 0 && is_name(hay[start - 1]) && end - start < 64 {
+        start -= 1;
+    }
+    if start >= 2 && &hay[start - 2..start] == b"::" {
+        return true;
+    }
+    let folded: Vec<u8> = hay[start..end]
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    NON_CREDENTIAL_NAMES
+        .iter()
+        .any(|n| folded.ends_with(n.as_bytes()))
+}
+
 /// Whole values that are settings or stand-ins, never credentials.
 const PLACEHOLDER_VALUES: &[&[u8]] = &[
     b"true",
@@ -267,6 +324,30 @@ mod tests {
             "ACCESS_TOKEN_1",
         ] {
             assert!(is_code_like(c.as_bytes()), "{c} is code");
+        }
+    }
+
+    #[test]
+    fn pagination_and_type_names_are_not_credentials() {
+        for (line, secret) in [
+            (r#""NextToken": "eyJOZXh0VG9rZW4iOm51bGx9""#, "eyJ"),
+            (
+                r#"  "ChangeToken": "abcd12f2-46c2-4d0a-9e6f-1b0c8e1f7a3b","#,
+                "abcd",
+            ),
+            (r#"ClientRequestToken = 'f3a1c0de9b'"#, "f3a1"),
+            (r#""AWS::MSK::BatchScramSecret": "ff2bd0e4c8a7""#, "ff2b"),
+        ] {
+            let at = line.find(secret).unwrap();
+            assert!(is_non_credential_name(line.as_bytes(), at), "{line}");
+        }
+        for (line, secret) in [
+            (r#"CLIENT_SECRET = "q8Zr2LmX4""#, "q8Z"), // amplihack-remote:allow
+            (r#""refresh_token": "ti2TXrpF9u""#, "ti2"), // amplihack-remote:allow
+            (r#"auth_token: "c0c4376cc5""#, "c0c"),    // amplihack-remote:allow
+        ] {
+            let at = line.find(secret).unwrap();
+            assert!(!is_non_credential_name(line.as_bytes(), at), "{line}");
         }
     }
 

@@ -40,6 +40,10 @@ pub enum Checksum {
     /// Base64 of printable text (UTF-8 without control characters other than tab and
     /// newline): Kubernetes Secret `data:` values and similar encoded settings.
     Base64Text,
+    /// A JSON Web Token whose header is JSON naming an `alg` and whose claims name at least
+    /// one registered claim (`exp`, `iat`, `nbf`, `sub`, `iss`, `aud`, `jti`): a token that
+    /// identifies nobody and never expires is a documentation value (`{"k": "value"}`).
+    JwtClaims,
 }
 
 impl Checksum {

@@ -295,28 +295,46 @@ impl Group {
 }
 
 /// Drops every keyword that contains another one, giving its rules to the longest keyword it
-/// contains. Output is sorted, so searchers are built deterministically.
+/// contains. Output is sorted, so searchers are built deterministically. Linear in the number
+/// of keywords (each keyword's substrings are looked up in a set), so a catalogue of
+/// hundreds of keywords costs microseconds at start-up.
 fn reduce_to_atoms(keywords: &[(Vec<u8>, Vec<u32>)]) -> Vec<(Vec<u8>, Vec<u32>)> {
-    let contains = |outer: &[u8], inner: &[u8]| {
-        inner.len() < outer.len() && outer.windows(inner.len()).any(|w| w == inner)
+    use std::collections::HashMap;
+    let index: HashMap<&[u8], usize> = keywords
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (k.as_slice(), i))
+        .collect();
+    // Proper substrings of `k` that are keywords, longest first.
+    let inner = |k: &[u8]| {
+        let mut found: Vec<usize> = Vec::new();
+        for len in (1..k.len()).rev() {
+            for start in 0..=k.len() - len {
+                if let Some(&i) = index.get(&k[start..start + len]) {
+                    found.push(i);
+                }
+            }
+        }
+        found
     };
-    let is_atom = |k: &[u8]| !keywords.iter().any(|(o, _)| contains(k, o));
+    let is_atom: Vec<bool> = keywords.iter().map(|(k, _)| inner(k).is_empty()).collect();
     let mut atoms: Vec<(Vec<u8>, Vec<u32>)> = keywords
         .iter()
-        .filter(|(k, _)| is_atom(k))
-        .cloned()
+        .zip(&is_atom)
+        .filter(|(_, &atom)| atom)
+        .map(|(kw, _)| kw.clone())
         .collect();
     atoms.sort();
-    for (k, rules) in keywords.iter().filter(|(k, _)| !is_atom(k)) {
+    for ((k, rules), _) in keywords.iter().zip(&is_atom).filter(|(_, &atom)| !atom) {
         // The longest atom inside `k` (some atom is inside it: containment is well-founded).
-        if let Some(target) = atoms
-            .iter_mut()
-            .filter(|(a, _)| contains(k, a))
-            .max_by_key(|(a, _)| a.len())
-        {
+        let Some(target) = inner(k).into_iter().find(|&i| is_atom[i]) else {
+            continue;
+        };
+        let key = &keywords[target].0;
+        if let Ok(pos) = atoms.binary_search_by(|(a, _)| a.as_slice().cmp(key)) {
             for r in rules {
-                if !target.1.contains(r) {
-                    target.1.push(*r);
+                if !atoms[pos].1.contains(r) {
+                    atoms[pos].1.push(*r);
                 }
             }
         }

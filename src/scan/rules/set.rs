@@ -179,6 +179,7 @@ impl RuleSetBuilder {
                 }
             }
         }
+        let builtin_count = defs.len();
         defs.extend(self.extra);
 
         let mut seen: HashMap<String, String> = HashMap::new();
@@ -197,15 +198,31 @@ impl RuleSetBuilder {
                 return Err(RuleError::UnknownDisabled(id.clone()));
             }
         }
-        defs.retain(|(d, _)| !self.disabled.contains(&d.id));
-
+        // The digest names the exact rule set: the built-in files' text (hashing the text is
+        // much cheaper at start-up than re-serializing 400 rules), the extra rules, and what
+        // was disabled.
         let mut hasher = Sha256::new();
-        for (def, _) in &defs {
+        let mut feed = |bytes: &[u8]| {
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        if !self.without_builtin {
+            for (file, text) in BUILTIN_RULE_FILES {
+                feed(file.as_bytes());
+                feed(text.as_bytes());
+            }
+        }
+        for (def, _) in &defs[builtin_count..] {
             let json = serde_json::to_vec(def).map_err(|e| RuleError::Automaton(e.to_string()))?;
-            hasher.update((json.len() as u64).to_le_bytes());
-            hasher.update(&json);
+            feed(&json);
+        }
+        let mut disabled = self.disabled.clone();
+        disabled.sort();
+        for id in &disabled {
+            feed(id.as_bytes());
         }
         let digest = crate::digest::hex(&hasher.finalize());
+        defs.retain(|(d, _)| !self.disabled.contains(&d.id));
 
         // One prefilter pattern per distinct keyword (ASCII case-folded), shared by rules.
         let mut keyword_index: HashMap<Vec<u8>, usize> = HashMap::new();

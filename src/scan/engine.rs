@@ -64,7 +64,7 @@ pub fn prefilter_hits(rules: &RuleSet, hay: &[u8], scratch: &mut Scratch) -> usi
 }
 
 /// Finds every candidate secret in `hay`, in order of position: the plain text first, then
-/// secrets inside base64 and percent-encoded spans (see [`super::encoded`]). `path` is the
+/// secrets inside base64 and percent-encoded spans (see `scan::encoded`). `path` is the
 /// file's repository-relative path, for rules restricted by `paths`.
 pub fn find_candidates(
     rules: &RuleSet,

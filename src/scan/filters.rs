@@ -153,9 +153,32 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     {
         return true;
     }
-    // Truncated for display: `sk-ant-api03-...`, `ghp_abc…`.
-    if secret.ends_with(b"...") || secret.ends_with("\u{2026}".as_bytes()) {
+    // Truncated or masked for display: `sk-ant-api03-...`, `ghp_abc…`, `jina_*`.
+    // (A single trailing `*` is part of many real passwords; after a prefix separator it is
+    // a mask: `jina_*`, `sk-*`.)
+    let masked = secret.ends_with(b"**")
+        || (secret.len() >= 2
+            && secret.ends_with(b"*")
+            && b"_-.".contains(&secret[secret.len() - 2]));
+    if secret.ends_with(b"...") || secret.ends_with("\u{2026}".as_bytes()) || masked {
         return true;
+    }
+    // A stand-in after a real prefix: `sk-or-v1-<key>`, `tgp_v1_<your_key>` (a word in angle
+    // brackets; passwords may contain `<` and `>` in other shapes).
+    let mut rest = secret;
+    while let Some(open) = rest.iter().position(|&b| b == b'<') {
+        let after = &rest[open + 1..];
+        if let Some(close) = after.iter().position(|&b| b == b'>') {
+            let word = &after[..close];
+            if word.len() >= 2
+                && word
+                    .iter()
+                    .all(|&b| b.is_ascii_alphabetic() || b" _-".contains(&b))
+            {
+                return true;
+            }
+        }
+        rest = after;
     }
     let lower = secret.to_ascii_lowercase();
     if PLACEHOLDER_VALUES.contains(&lower.as_slice()) {

@@ -121,6 +121,11 @@ fn dotenv_files_are_strict_and_other_files_are_not() {
     write(dir.path(), "config/.env.production", text);
     write(dir.path(), "notes.txt", text);
     write(dir.path(), ".env.example", text);
+    write(
+        dir.path(),
+        "web/.env.sample",
+        "DB_PASSWORD=<set-me>\nAPI_TOKEN=changeme\nJWT_SECRET=\nSMTP_PASS=${SMTP_PASS}\n",
+    );
     let f = findings(dir.path(), &["."]);
     let mut paths: Vec<&str> = f
         .iter()
@@ -131,7 +136,11 @@ fn dotenv_files_are_strict_and_other_files_are_not() {
         })
         .collect();
     paths.sort();
-    assert_eq!(paths, vec![".env", "config/.env.production"]);
+    // Templates are held to the same standard; their placeholders are never reported.
+    assert_eq!(
+        paths,
+        vec![".env", ".env.example", "config/.env.production"]
+    );
 }
 
 #[test]

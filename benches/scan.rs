@@ -91,7 +91,9 @@ fn stages(c: &mut Criterion) {
         b.iter(|| {
             files
                 .iter()
-                .map(|f| find_candidates(&rules, f, "bench.txt", &mut scratch).map_or(0, |c| c.len()))
+                .map(|f| {
+                    find_candidates(&rules, f, "bench.txt", &mut scratch).map_or(0, |c| c.len())
+                })
                 .sum::<usize>()
         })
     });

@@ -47,6 +47,10 @@ pub struct InputArgs {
     /// Scan what the next commit will contain (the staged blobs, not the working tree)
     #[arg(long, conflicts_with = "paths")]
     pub staged: bool,
+    /// Scan the whole git history of the repository at PATH (default: the current one): every
+    /// blob reachable from any branch, tag, stash or HEAD, merge commits included, each once
+    #[arg(long, conflicts_with = "staged")]
+    pub git: bool,
     /// Scan files that .gitignore and git's excludes would skip
     #[arg(long)]
     pub no_ignore: bool,

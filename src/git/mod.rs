@@ -1,7 +1,14 @@
-//! The user's `git`, through one wrapper ([`Git`]), and what the scanner reads from it.
+//! The user's `git`, through one wrapper ([`Git`]), and what the scanner reads from it: the
+//! staged blobs, and every blob of the history.
 
 mod command;
+pub mod history;
+mod history_scan;
 mod staged;
+mod version;
 
 pub use command::{Git, GitError, GIT_ENV_OVERRIDE};
+pub use history::{first_commit, reachable_blobs, stream_blobs, HistoryBlob};
+pub use history_scan::{scan_history, HistoryStats};
 pub use staged::{staged_blobs, StagedBlob};
+pub use version::GitVersion;

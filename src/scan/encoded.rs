@@ -47,14 +47,34 @@ pub(crate) fn find_encoded(
             continue;
         }
         let offsets = None;
-        rescan(rules, hay, path, depth, &run, &decoded, offsets, &mut scratch, &mut out)?;
+        rescan(
+            rules,
+            hay,
+            path,
+            depth,
+            &run,
+            &decoded,
+            offsets,
+            &mut scratch,
+            &mut out,
+        )?;
     }
     for run in percent_runs(hay) {
         let Some((decoded, offsets)) = percent_decode_mapped(&hay[run.clone()]) else {
             continue;
         };
         let offsets = Some(offsets.as_slice());
-        rescan(rules, hay, path, depth, &run, &decoded, offsets, &mut scratch, &mut out)?;
+        rescan(
+            rules,
+            hay,
+            path,
+            depth,
+            &run,
+            &decoded,
+            offsets,
+            &mut scratch,
+            &mut out,
+        )?;
     }
     Ok(out)
 }
@@ -94,7 +114,13 @@ fn rescan(
             Some(offsets) => {
                 let first = c.secret.start.max(inner.start) - inner.start;
                 let last = c.secret.end.min(inner.end) - inner.start - 1;
-                let unit = |k: usize| if hay[run.start + offsets[k]] == b'%' { 3 } else { 1 };
+                let unit = |k: usize| {
+                    if hay[run.start + offsets[k]] == b'%' {
+                        3
+                    } else {
+                        1
+                    }
+                };
                 run.start + offsets[first]..run.start + offsets[last] + unit(last)
             }
             None => run.clone(),

@@ -85,10 +85,18 @@ pub fn is_code_like(value: &[u8]) -> bool {
     if value.contains(&b'(') && value.ends_with(b")") {
         return true;
     }
-    if first == b'/' || value.starts_with(b"./") || value.starts_with(b"../") || value.starts_with(b"~/") {
+    if first == b'/'
+        || value.starts_with(b"./")
+        || value.starts_with(b"../")
+        || value.starts_with(b"~/")
+    {
         return true;
     }
-    if value.len() > 2 && value[0].is_ascii_alphabetic() && value[1] == b':' && b"\\/".contains(&value[2]) {
+    if value.len() > 2
+        && value[0].is_ascii_alphabetic()
+        && value[1] == b':'
+        && b"\\/".contains(&value[2])
+    {
         return true;
     }
     if let Some(p) = memchr::memmem::find(value, b"://") {

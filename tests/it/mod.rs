@@ -1,5 +1,6 @@
 mod cli_scan;
 mod corpus;
+mod git_scan;
 mod outputs;
 mod rules;
 mod staged;

@@ -1,0 +1,151 @@
+//! Scanning a repository's whole history: every unique blob once, in parallel, findings named
+//! by path and by the first commit that introduced the blob.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::mpsc::sync_channel;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::command::{Git, GitError};
+use super::history::{first_commit, reachable_blobs, stream_blobs, HistoryBlob};
+use super::version::GitVersion;
+use crate::scan::report::InputError;
+use crate::scan::{InputName, ScanReport, Scanner, Scratch};
+
+/// Blobs in flight between the `cat-file` reader and the scanning threads (bounds memory).
+const IN_FLIGHT: usize = 256;
+
+/// What a history scan read, besides its report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HistoryStats {
+    /// Unique blobs scanned.
+    pub blobs: u64,
+    /// Their total size.
+    pub bytes: u64,
+}
+
+/// Scans every blob reachable from every ref (and `extra_tips`) of the repository `git` runs
+/// in. Fails closed: any git error, or a blob that cannot be read, is an error of the report
+/// (exit 2), never a clean result. `threads` 0 means one per core.
+pub fn scan_history(
+    scanner: &Scanner,
+    git: &Git,
+    extra_tips: &[String],
+    threads: usize,
+) -> (ScanReport, HistoryStats) {
+    let started = Instant::now();
+    let mut report = scanner.empty_report();
+    let mut stats = HistoryStats::default();
+    let fail = |report: &mut ScanReport, e: GitError| {
+        report.errors.push(InputError {
+            path: format!("<git history of {}>", git.dir().display()),
+            message: e.to_string(),
+        })
+    };
+    let version = match GitVersion::of(git) {
+        Ok(v) => v,
+        Err(e) => {
+            fail(&mut report, e);
+            return (report, stats);
+        }
+    };
+    let blobs = match reachable_blobs(git, version, extra_tips) {
+        Ok(b) => b,
+        Err(e) => {
+            fail(&mut report, e);
+            return (report, stats);
+        }
+    };
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("history-{i}"))
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            report.errors.push(InputError {
+                path: "<scanner>".into(),
+                message: format!("cannot start worker threads: {e}"),
+            });
+            return (report, stats);
+        }
+    };
+    let (tx, rx) = sync_channel::<(&HistoryBlob, Vec<u8>)>(IN_FLIGHT);
+    let (read, outcomes) = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let tx = tx;
+            stream_blobs(git, &blobs, |b, bytes| tx.send((b, bytes)).is_ok())
+        });
+        let outcomes: Vec<_> = pool.install(|| {
+            rx.into_iter()
+                .par_bridge()
+                .map_init(Scratch::default, |scratch, (blob, bytes)| {
+                    let name = InputName {
+                        display: blob.path.clone(),
+                        repo_relative: blob.path.clone(),
+                        commit: None,
+                    };
+                    let found = scanner.scan_buffer(&name, &bytes, scratch);
+                    (blob, bytes.len() as u64, found)
+                })
+                .collect()
+        });
+        let read = reader.join().unwrap_or_else(|_| {
+            Err(GitError::Io {
+                args: "cat-file --batch".into(),
+                message: "the reading thread panicked".into(),
+            })
+        });
+        (read, outcomes)
+    });
+    if let Err(e) = read {
+        fail(&mut report, e);
+    }
+    let mut with_findings: HashSet<&str> = HashSet::new();
+    for (blob, bytes, found) in outcomes {
+        match found {
+            Ok(found) => {
+                stats.blobs += 1;
+                stats.bytes += bytes;
+                report.files_scanned += 1;
+                report.bytes_scanned += bytes;
+                if !found.findings.is_empty() || !found.suppressed.is_empty() {
+                    with_findings.insert(&blob.oid);
+                }
+                let tag = |mut f: crate::scan::Finding| {
+                    f.commit = Some(blob.oid.clone());
+                    f
+                };
+                report.findings.extend(found.findings.into_iter().map(tag));
+                report
+                    .suppressed
+                    .extend(found.suppressed.into_iter().map(|(f, why)| (tag(f), why)));
+            }
+            Err(e) => report.errors.push(InputError {
+                path: format!("{} (blob {})", blob.path, blob.oid),
+                message: format!("scan failed: {e}"),
+            }),
+        }
+    }
+    // First commits, only for the few blobs with findings: clean histories pay nothing.
+    let mut commits: HashMap<String, Option<String>> = HashMap::new();
+    for oid in with_findings {
+        match first_commit(git, oid, extra_tips) {
+            Ok(c) => {
+                commits.insert(oid.to_string(), c);
+            }
+            Err(e) => fail(&mut report, e),
+        }
+    }
+    let resolve = |f: &mut crate::scan::Finding| {
+        if let Some(oid) = f.commit.take() {
+            f.commit = commits.get(&oid).cloned().flatten();
+        }
+    };
+    report.findings.iter_mut().for_each(resolve);
+    report.suppressed.iter_mut().for_each(|(f, _)| resolve(f));
+    report.sort();
+    report.duration = started.elapsed();
+    (report, stats)
+}

@@ -62,8 +62,9 @@ pub struct Git {
     program: PathBuf,
     dir: PathBuf,
     timeout: Duration,
-    /// Variables set explicitly by the caller (after the allow-listed ones, so they win).
-    envs: Vec<(OsString, OsString)>,
+    /// Variables set (`Some`) or removed (`None`) explicitly by the caller, applied after the
+    /// allow-listed ones, so they win.
+    envs: Vec<(OsString, Option<OsString>)>,
 }
 
 impl Git {
@@ -85,7 +86,16 @@ impl Git {
     pub fn with_env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Git {
         let key = key.into();
         self.envs.retain(|(k, _)| *k != key);
-        self.envs.push((key, value.into()));
+        self.envs.push((key, Some(value.into())));
+        self
+    }
+
+    /// Makes sure git does not see `key`, even if it is allow-listed and set in our
+    /// environment (e.g. the user's `GIT_DIR` when git must run in another repository).
+    pub fn without_env(mut self, key: impl Into<OsString>) -> Git {
+        let key = key.into();
+        self.envs.retain(|(k, _)| *k != key);
+        self.envs.push((key, None));
         self
     }
 
@@ -209,8 +219,13 @@ impl Git {
             )
             .env("LC_ALL", "C")
             .env("GIT_TERMINAL_PROMPT", "0")
-            .env("GIT_OPTIONAL_LOCKS", "0")
-            .envs(self.envs.iter().map(|(k, v)| (k, v)));
+            .env("GIT_OPTIONAL_LOCKS", "0");
+        for (k, v) in &self.envs {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
         cmd
     }
 

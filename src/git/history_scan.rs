@@ -17,12 +17,31 @@ use crate::scan::{InputName, ScanReport, Scanner, Scratch};
 const IN_FLIGHT: usize = 256;
 
 /// What a history scan read, besides its report.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct HistoryStats {
     /// Unique blobs scanned.
     pub blobs: u64,
     /// Their total size.
     pub bytes: u64,
+    /// The largest blobs, biggest first (at most [`LARGEST_KEPT`]): what makes a bundle big.
+    pub largest: Vec<(String, u64)>,
+    /// Paths of blobs for which the caller's `flag` predicate held, sorted, deduplicated.
+    pub flagged: Vec<String>,
+}
+
+/// How many of the largest blobs [`HistoryStats::largest`] keeps.
+pub const LARGEST_KEPT: usize = 5;
+
+/// Scans like [`scan_history`] and also lists the blob paths that `flag` selects (the
+/// packager flags history files that match its exclusion patterns).
+pub fn scan_history_flagging(
+    scanner: &Scanner,
+    git: &Git,
+    extra_tips: &[String],
+    threads: usize,
+    flag: &(dyn Fn(&str) -> bool + Sync),
+) -> (ScanReport, HistoryStats) {
+    scan(scanner, git, extra_tips, threads, Some(flag))
 }
 
 /// Scans every blob reachable from every ref (and `extra_tips`) of the repository `git` runs
@@ -33,6 +52,16 @@ pub fn scan_history(
     git: &Git,
     extra_tips: &[String],
     threads: usize,
+) -> (ScanReport, HistoryStats) {
+    scan(scanner, git, extra_tips, threads, None)
+}
+
+fn scan(
+    scanner: &Scanner,
+    git: &Git,
+    extra_tips: &[String],
+    threads: usize,
+    flag: Option<&(dyn Fn(&str) -> bool + Sync)>,
 ) -> (ScanReport, HistoryStats) {
     let started = Instant::now();
     let mut report = scanner.empty_report();
@@ -57,6 +86,15 @@ pub fn scan_history(
             return (report, stats);
         }
     };
+    if let Some(flag) = flag {
+        stats.flagged = blobs
+            .iter()
+            .filter(|b| flag(&b.path))
+            .map(|b| b.path.clone())
+            .collect();
+        stats.flagged.sort();
+        stats.flagged.dedup();
+    }
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("history-{i}"))
@@ -108,6 +146,7 @@ pub fn scan_history(
             Ok(found) => {
                 stats.blobs += 1;
                 stats.bytes += bytes;
+                keep_largest(&mut stats.largest, &blob.path, bytes);
                 report.files_scanned += 1;
                 report.bytes_scanned += bytes;
                 if !found.findings.is_empty() || !found.suppressed.is_empty() {
@@ -148,4 +187,13 @@ pub fn scan_history(
     report.sort();
     report.duration = started.elapsed();
     (report, stats)
+}
+
+fn keep_largest(largest: &mut Vec<(String, u64)>, path: &str, size: u64) {
+    if largest.len() == LARGEST_KEPT && largest.last().is_some_and(|l| l.1 >= size) {
+        return;
+    }
+    let at = largest.partition_point(|l| l.1 >= size);
+    largest.insert(at, (path.to_string(), size));
+    largest.truncate(LARGEST_KEPT);
 }

@@ -149,6 +149,9 @@ pub fn package(
         scan_history_flagging(scanner, &staged.git(), &[], options.threads, &flag);
     let (claude_report, digests) = scan_files(scanner, &claude.files, options.threads);
     let claude_scanned = claude_report.files_scanned;
+    if let Some(snap) = &staged.snapshot {
+        label_snapshot(&mut report, snap);
+    }
     report.merge(claude_report);
     report.sort();
     if !report.errors.is_empty() {
@@ -307,6 +310,19 @@ pub fn package(
         public_key: Some(sign::public_hex(&key.verifying_key())),
         report,
     })
+}
+
+/// Findings first introduced by the snapshot commit are uncommitted work: say so.
+fn label_snapshot(report: &mut ScanReport, snapshot: &str) {
+    let label = |f: &mut crate::scan::Finding| {
+        if let Some(c) = &f.commit {
+            if !c.is_empty() && snapshot.starts_with(c.as_str()) {
+                f.commit = Some(format!("{c}, uncommitted work"));
+            }
+        }
+    };
+    report.findings.iter_mut().for_each(label);
+    report.suppressed.iter_mut().for_each(|(f, _)| label(f));
 }
 
 /// Reads and scans files in parallel; returns the report and each file's SHA-256 (of the

@@ -2,6 +2,7 @@ mod cli_scan;
 mod corpus;
 mod git_scan;
 mod outputs;
+mod package;
 mod rules;
 mod staged;
 mod support;

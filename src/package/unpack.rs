@@ -208,3 +208,57 @@ fn prepare(dir: &Path, name: &str) -> Result<PathBuf, UnpackError> {
     path.push(parts[parts.len() - 1]);
     Ok(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tar.zst with one raw entry (name written without the tar crate's checks).
+    fn one_entry(name: &[u8], kind: tar::EntryType, data: &[u8], link: &[u8]) -> Vec<u8> {
+        let mut h = tar::Header::new_gnu();
+        h.as_old_mut().name[..name.len()].copy_from_slice(name);
+        h.as_old_mut().linkname[..link.len()].copy_from_slice(link);
+        h.set_entry_type(kind);
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        h.set_cksum();
+        let mut out = h.as_bytes().to_vec();
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512 + 1024, 0);
+        zstd::encode_all(out.as_slice(), 1).unwrap()
+    }
+
+    /// The extraction pass refuses on its own, whatever verification said: defence in depth
+    /// against an archive swapped between the two passes.
+    #[test]
+    fn extraction_checks_every_entry_itself() {
+        let work = tempfile::tempdir().unwrap();
+        let archive = work.path().join("a.tar.zst");
+        let dir = work.path().join("out");
+        std::fs::create_dir(&dir).unwrap();
+        let data = b"data";
+        let sha = crate::digest::sha256_hex(data);
+        let cases: Vec<(&[u8], tar::EntryType, &[u8], u64, &str)> = vec![
+            (b"../x", tar::EntryType::Regular, b"", 4, "`..`"),
+            (b"/abs", tar::EntryType::Regular, b"", 4, "absolute"),
+            (b".claude/l", tar::EntryType::Symlink, b"/etc", 4, "a link"),
+            (b".claude/d", tar::EntryType::Char, b"", 4, "device"),
+            (
+                b".claude/big",
+                tar::EntryType::Regular,
+                b"",
+                2,
+                "more than the 2 declared",
+            ),
+        ];
+        for (name, kind, link, declared_size, why) in cases {
+            std::fs::write(&archive, one_entry(name, kind, data, link)).unwrap();
+            let declared_name = String::from_utf8_lossy(name).into_owned();
+            let declared: HashMap<&str, (&str, u64, u32)> =
+                [(declared_name.as_str(), (sha.as_str(), declared_size, 0o644))].into();
+            let err = extract(&archive, &dir, &declared, "").unwrap_err();
+            assert!(err.to_string().contains(why), "{why}: {err}");
+        }
+        assert!(!work.path().join("x").exists());
+    }
+}

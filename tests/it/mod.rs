@@ -7,3 +7,4 @@ mod rules;
 mod staged;
 mod support;
 mod suppression;
+mod unpack;

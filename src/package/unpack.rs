@@ -238,7 +238,8 @@ mod tests {
         std::fs::create_dir(&dir).unwrap();
         let data = b"data";
         let sha = crate::digest::sha256_hex(data);
-        let cases: Vec<(&[u8], tar::EntryType, &[u8], u64, &str)> = vec![
+        type Case<'a> = (&'a [u8], tar::EntryType, &'a [u8], u64, &'a str);
+        let cases: Vec<Case> = vec![
             (b"../x", tar::EntryType::Regular, b"", 4, "`..`"),
             (b"/abs", tar::EntryType::Regular, b"", 4, "absolute"),
             (b".claude/l", tar::EntryType::Symlink, b"/etc", 4, "a link"),

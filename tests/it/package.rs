@@ -658,3 +658,59 @@ fn the_key_is_private_and_never_created_inside_the_repository() {
     );
     assert!(!inside.exists());
 }
+
+#[test]
+fn ctrl_c_removes_the_temporary_directory_and_partial_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    let tmp = tempfile::tempdir().unwrap();
+    // A stand-in git that stalls on `bundle create`, so the interrupt lands mid-run.
+    let stand_in = tmp.path().join("slow-git");
+    std::fs::write(
+        &stand_in,
+        "#!/bin/sh\nif [ \"$1\" = bundle ] && [ \"$2\" = create ]; then sleep 3; fi\nexec git \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let private_tmp = tmp.path().join("t");
+    std::fs::create_dir(&private_tmp).unwrap();
+    let archive = f.archive();
+    let mut child = std::process::Command::new(BIN)
+        .args(["package", "-o", archive.to_str().unwrap()])
+        .current_dir(f.dir())
+        .envs(pinned_git_env(f.dir()))
+        .env("AMPLIHACK_REMOTE_CONFIG_DIR", f.cfg.path())
+        .env("AMPLIHACK_REMOTE_GIT", &stand_in)
+        .env("TMPDIR", &private_tmp)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the private directory exists and the bundle is being made.
+    let started = std::time::Instant::now();
+    loop {
+        let busy = std::fs::read_dir(&private_tmp)
+            .unwrap()
+            .flatten()
+            .any(|d| d.path().join("staging.git/packed-refs").exists());
+        if busy || started.elapsed().as_secs() > 20 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(
+        std::fs::read_dir(&private_tmp).unwrap().count(),
+        0,
+        "the private temporary directory must be gone"
+    );
+    f.assert_nothing_written();
+}

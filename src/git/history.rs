@@ -5,7 +5,7 @@
 //! content that exists only in a merge (an "evil merge", which `git log -p` never shows) is
 //! listed like any other blob.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use super::command::{Git, GitError};
@@ -195,31 +195,96 @@ fn io(args: &[&str], e: std::io::Error) -> GitError {
     }
 }
 
-/// The short id of the first commit (oldest, over every ref and `extra_tips`) whose tree
-/// change introduced blob `oid`; merges are compared with each parent (`-m`), so a blob that
-/// only a merge introduced is found there. `None` if no commit diff shows it.
-pub fn first_commit(
+/// For each blob of `oids`, the short id of the first commit (oldest, over every ref and
+/// `extra_tips`) whose change introduced it. One `git log --raw` pass, whatever the number of
+/// blobs: merges are compared with each parent (`-m`), so a blob that only a merge introduced
+/// is attributed to the merge; root commits count (`--root`). Blobs no diff shows are absent.
+pub fn first_commits(
     git: &Git,
-    oid: &str,
+    oids: &HashSet<String>,
     extra_tips: &[String],
-) -> Result<Option<String>, GitError> {
-    let mut args: Vec<String> = vec![
-        "log".into(),
-        "--all".into(),
-        "--reverse".into(),
-        "-m".into(),
-        "--no-renames".into(),
-        "--format=%h".into(),
-        format!("--find-object={oid}"),
-    ];
+) -> Result<HashMap<String, String>, GitError> {
+    let mut found = HashMap::new();
+    if oids.is_empty() {
+        return Ok(found);
+    }
+    let mut args: Vec<String> = [
+        "log",
+        "--all",
+        "--reverse",
+        "-m",
+        "--root",
+        "--raw",
+        "--no-abbrev",
+        "--no-renames",
+        "--no-ext-diff",
+        "--format=%x00%H",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     args.extend(extra_tips.iter().cloned());
     args.push("--".into());
-    let out = git.run(&args)?;
-    Ok(String::from_utf8_lossy(&out)
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(str::to_string))
+    git.stream(
+        &args,
+        |_stdin| Ok(()),
+        |out| {
+            let mut line = Vec::new();
+            let mut commit = String::new();
+            loop {
+                line.clear();
+                let n = out.read_until(b'\n', &mut line).map_err(|e| GitError::Io {
+                    args: args.join(" "),
+                    message: e.to_string(),
+                })?;
+                if n == 0 {
+                    break;
+                }
+                if found.len() == oids.len() {
+                    continue; // all attributed: drain the rest
+                }
+                let text = line.strip_suffix(b"\n").unwrap_or(&line);
+                if let Some(short) = text.strip_prefix(b"\0") {
+                    commit = String::from_utf8_lossy(short).into_owned();
+                } else if text.first() == Some(&b':') {
+                    // :old_mode new_mode old_oid new_oid status\tpath
+                    let meta = text.split(|&b| b == b'\t').next().unwrap_or_default();
+                    if let Some(new) = meta.split(|&b| b == b' ').nth(3) {
+                        let new = String::from_utf8_lossy(new);
+                        if oids.contains(new.as_ref()) && !found.contains_key(new.as_ref()) {
+                            found.insert(new.into_owned(), commit.clone());
+                        }
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    // Short ids, unambiguous in this repository, for the few commits found.
+    let mut full: Vec<String> = found.values().cloned().collect();
+    full.sort();
+    full.dedup();
+    if !full.is_empty() {
+        let mut args = vec![
+            "log".to_string(),
+            "--no-walk=unsorted".into(),
+            "--format=%H %h".into(),
+        ];
+        args.extend(full.iter().cloned());
+        args.push("--".into());
+        let out = String::from_utf8_lossy(&git.run(&args)?).into_owned();
+        let short: HashMap<&str, String> = out
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(h, s)| (h, s.to_string()))
+            .collect();
+        for c in found.values_mut() {
+            if let Some(s) = short.get(c.as_str()) {
+                *c = s.clone();
+            }
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

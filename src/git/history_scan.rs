@@ -8,13 +8,15 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::command::{Git, GitError};
-use super::history::{first_commit, reachable_blobs, stream_blobs, HistoryBlob};
+use super::history::{first_commits, reachable_blobs, stream_blobs, HistoryBlob};
 use super::version::GitVersion;
 use crate::scan::report::InputError;
 use crate::scan::{InputName, ScanReport, Scanner, Scratch};
 
 /// Blobs in flight between the `cat-file` reader and the scanning threads (bounds memory).
 const IN_FLIGHT: usize = 256;
+/// At most this many `git cat-file --batch` processes read blobs at once.
+const MAX_READERS: usize = 4;
 
 /// What a history scan read, besides its report.
 #[derive(Debug, Clone, Default)]
@@ -109,12 +111,21 @@ fn scan(
             return (report, stats);
         }
     };
+    // Several `cat-file` readers on contiguous slices of the list: git resolves deltas on
+    // one core per process, and that, not the scan, is the bottleneck of a history scan.
+    let readers = pool.current_num_threads().clamp(1, MAX_READERS);
+    let chunk = blobs.len().div_ceil(readers).max(1);
     let (tx, rx) = sync_channel::<(&HistoryBlob, Vec<u8>)>(IN_FLIGHT);
     let (read, outcomes) = std::thread::scope(|scope| {
-        let reader = scope.spawn(|| {
-            let tx = tx;
-            stream_blobs(git, &blobs, |b, bytes| tx.send((b, bytes)).is_ok())
-        });
+        let handles: Vec<_> = blobs
+            .chunks(chunk)
+            .map(|slice| {
+                let tx = tx.clone();
+                scope
+                    .spawn(move || stream_blobs(git, slice, |b, bytes| tx.send((b, bytes)).is_ok()))
+            })
+            .collect();
+        drop(tx);
         let outcomes: Vec<_> = pool.install(|| {
             rx.into_iter()
                 .par_bridge()
@@ -129,10 +140,12 @@ fn scan(
                 })
                 .collect()
         });
-        let read = reader.join().unwrap_or_else(|_| {
-            Err(GitError::Io {
-                args: "cat-file --batch".into(),
-                message: "the reading thread panicked".into(),
+        let read: Result<(), GitError> = handles.into_iter().try_for_each(|h| {
+            h.join().unwrap_or_else(|_| {
+                Err(GitError::Io {
+                    args: "cat-file --batch".into(),
+                    message: "a reading thread panicked".into(),
+                })
             })
         });
         (read, outcomes)
@@ -167,19 +180,19 @@ fn scan(
             }),
         }
     }
-    // First commits, only for the few blobs with findings: clean histories pay nothing.
-    let mut commits: HashMap<String, Option<String>> = HashMap::new();
-    for oid in with_findings {
-        match first_commit(git, oid, extra_tips) {
-            Ok(c) => {
-                commits.insert(oid.to_string(), c);
-            }
-            Err(e) => fail(&mut report, e),
+    // First commits, only for the blobs with findings (one `git log --raw` pass): clean
+    // histories pay nothing.
+    let wanted: HashSet<String> = with_findings.iter().map(|s| s.to_string()).collect();
+    let commits = match first_commits(git, &wanted, extra_tips) {
+        Ok(c) => c,
+        Err(e) => {
+            fail(&mut report, e);
+            HashMap::new()
         }
-    }
+    };
     let resolve = |f: &mut crate::scan::Finding| {
         if let Some(oid) = f.commit.take() {
-            f.commit = commits.get(&oid).cloned().flatten();
+            f.commit = commits.get(&oid).cloned();
         }
     };
     report.findings.iter_mut().for_each(resolve);

@@ -49,7 +49,14 @@ pub fn preflight(start: &Path) -> Result<Repo, PackageError> {
     let root = git
         .toplevel()
         .map_err(|e| PackageError::Git(e.to_string()))?;
-    if !root.join(".claude").is_dir() {
+    let claude = std::fs::symlink_metadata(root.join(".claude"));
+    if claude.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(PackageError::Preflight {
+            problem: ".claude is a symbolic link: its target would be packaged from outside the repository".into(),
+            action: "Replace the link with the directory itself".into(),
+        });
+    }
+    if !claude.is_ok_and(|m| m.is_dir()) {
         return Err(PackageError::Preflight {
             problem: ".claude directory not found in repository".into(),
             action: format!(

@@ -195,21 +195,50 @@ fn io(args: &[&str], e: std::io::Error) -> GitError {
     }
 }
 
-/// For each blob of `oids`, the short id of the first commit (oldest, over every ref and
-/// `extra_tips`) whose change introduced it. One `git log --raw` pass, whatever the number of
-/// blobs: merges are compared with each parent (`-m`), so a blob that only a merge introduced
-/// is attributed to the merge; root commits count (`--root`). Blobs no diff shows are absent.
+/// For each blob of `wanted` (blob id → a path it was listed under), the short id of the
+/// first commit (oldest, over every ref and `extra_tips`) whose change introduced it.
+/// Merges are compared with each parent (`-m`, and `--full-history` so no side of a merge is
+/// simplified away), so a blob that only a merge introduced is attributed to the merge; root
+/// commits count (`--root`). One `git log --raw` pass limited to the blobs' paths, then, for
+/// any blob not found there (its content first appeared under another path), one unlimited
+/// pass. Blobs no diff shows are absent.
 pub fn first_commits(
+    git: &Git,
+    wanted: &HashMap<String, String>,
+    extra_tips: &[String],
+) -> Result<HashMap<String, String>, GitError> {
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let oids: HashSet<String> = wanted.keys().cloned().collect();
+    let mut paths: Vec<String> = wanted.values().cloned().collect();
+    paths.sort();
+    paths.dedup();
+    let mut found = log_pass(git, &oids, extra_tips, &paths)?;
+    if found.len() < oids.len() {
+        let rest: HashSet<String> = oids
+            .iter()
+            .filter(|o| !found.contains_key(*o))
+            .cloned()
+            .collect();
+        found.extend(log_pass(git, &rest, extra_tips, &[])?);
+    }
+    shorten(git, &mut found)?;
+    Ok(found)
+}
+
+/// One `git log --raw` walk (limited to `paths` unless empty): blob id → full commit id.
+fn log_pass(
     git: &Git,
     oids: &HashSet<String>,
     extra_tips: &[String],
+    paths: &[String],
 ) -> Result<HashMap<String, String>, GitError> {
     let mut found = HashMap::new();
-    if oids.is_empty() {
-        return Ok(found);
-    }
     let mut args: Vec<String> = [
+        "--literal-pathspecs",
         "log",
+        "--full-history",
         "--all",
         "--reverse",
         "-m",
@@ -225,6 +254,7 @@ pub fn first_commits(
     .collect();
     args.extend(extra_tips.iter().cloned());
     args.push("--".into());
+    args.extend(paths.iter().cloned());
     git.stream(
         &args,
         |_stdin| Ok(()),
@@ -260,7 +290,11 @@ pub fn first_commits(
             Ok(())
         },
     )?;
-    // Short ids, unambiguous in this repository, for the few commits found.
+    Ok(found)
+}
+
+/// Replaces full commit ids by short ones, unambiguous in this repository.
+fn shorten(git: &Git, found: &mut HashMap<String, String>) -> Result<(), GitError> {
     let mut full: Vec<String> = found.values().cloned().collect();
     full.sort();
     full.dedup();
@@ -284,7 +318,7 @@ pub fn first_commits(
             }
         }
     }
-    Ok(found)
+    Ok(())
 }
 
 #[cfg(test)]

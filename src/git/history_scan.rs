@@ -1,7 +1,7 @@
 //! Scanning a repository's whole history: every unique blob once, in parallel, findings named
 //! by path and by the first commit that introduced the blob.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
@@ -153,7 +153,7 @@ fn scan(
     if let Err(e) = read {
         fail(&mut report, e);
     }
-    let mut with_findings: HashSet<&str> = HashSet::new();
+    let mut with_findings: Vec<&HistoryBlob> = Vec::new();
     for (blob, bytes, found) in outcomes {
         match found {
             Ok(found) => {
@@ -163,7 +163,7 @@ fn scan(
                 report.files_scanned += 1;
                 report.bytes_scanned += bytes;
                 if !found.findings.is_empty() || !found.suppressed.is_empty() {
-                    with_findings.insert(&blob.oid);
+                    with_findings.push(blob);
                 }
                 let tag = |mut f: crate::scan::Finding| {
                     f.commit = Some(blob.oid.clone());
@@ -182,7 +182,10 @@ fn scan(
     }
     // First commits, only for the blobs with findings (one `git log --raw` pass): clean
     // histories pay nothing.
-    let wanted: HashSet<String> = with_findings.iter().map(|s| s.to_string()).collect();
+    let wanted: HashMap<String, String> = with_findings
+        .iter()
+        .map(|b| (b.oid.clone(), b.path.clone()))
+        .collect();
     let commits = match first_commits(git, &wanted, extra_tips) {
         Ok(c) => c,
         Err(e) => {
@@ -198,6 +201,11 @@ fn scan(
     report.findings.iter_mut().for_each(resolve);
     report.suppressed.iter_mut().for_each(|(f, _)| resolve(f));
     report.sort();
+    // Two versions of one file can hold a finding at the same offset: order them by commit
+    // too, so the report does not depend on thread timing.
+    let key = |f: &crate::scan::Finding| (f.path.clone(), f.start, f.commit.clone());
+    report.findings.sort_by_key(key);
+    report.suppressed.sort_by_key(|(f, _)| key(f));
     report.duration = started.elapsed();
     (report, stats)
 }

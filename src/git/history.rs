@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
+use std::sync::mpsc::{channel, Receiver};
 
 use super::command::{Git, GitError};
 use super::version::GitVersion;
@@ -42,8 +43,106 @@ pub fn reachable_blobs(
     keep_blobs(git, listed)
 }
 
+/// Streams the blobs reachable from every ref and `HEAD` (`--all`) plus `extra_tips` to
+/// `emit` as `rev-list` finds them, so that reading and scanning start before the walk ends.
+/// `rev-list --objects` prints each object once, so each blob is emitted once. `emit`
+/// returning `false` stops the walk early (`Ok`). Gits older than 2.32 (no `object:type`
+/// filter) list everything first and filter by type, then emit.
+pub fn for_each_reachable_blob<F>(
+    git: &Git,
+    version: GitVersion,
+    extra_tips: &[String],
+    mut emit: F,
+) -> Result<(), GitError>
+where
+    F: FnMut(HistoryBlob) -> bool,
+{
+    if version < GitVersion::new(2, 32, 0) {
+        for b in reachable_blobs(git, version, extra_tips)? {
+            if !emit(b) {
+                break;
+            }
+        }
+        return Ok(());
+    }
+    let mut args: Vec<String> = vec![
+        "rev-list".into(),
+        "--objects".into(),
+        "--all".into(),
+        "--filter=object:type=blob".into(),
+    ];
+    args.extend(extra_tips.iter().cloned());
+    args.push("--".into());
+    let shown = args.join(" ");
+    let mut stopped = false;
+    let result = git.stream(
+        &args,
+        |_stdin| Ok(()),
+        |out| {
+            let mut line = Vec::new();
+            // A blob is emitted once the next line shows its path did not continue.
+            let mut pending: Option<HistoryBlob> = None;
+            loop {
+                line.clear();
+                let n = out.read_until(b'\n', &mut line).map_err(|e| GitError::Io {
+                    args: shown.clone(),
+                    message: e.to_string(),
+                })?;
+                if n == 0 {
+                    break;
+                }
+                let text = line.strip_suffix(b"\n").unwrap_or(&line);
+                let (head, path) = match memchr::memchr(b' ', text) {
+                    Some(i) => (&text[..i], Some(&text[i + 1..])),
+                    None => (text, None),
+                };
+                if !is_oid(head) {
+                    match pending.as_mut() {
+                        Some(b) => {
+                            b.path.push('\n');
+                            b.path.push_str(&String::from_utf8_lossy(text));
+                            continue;
+                        }
+                        None if text.is_empty() => continue,
+                        None => {
+                            return Err(GitError::Parse {
+                                args: shown.clone(),
+                                message: format!("line {:?}", String::from_utf8_lossy(text)),
+                            })
+                        }
+                    }
+                }
+                if let Some(b) = pending.take() {
+                    if !emit(b) {
+                        stopped = true;
+                        return Ok(());
+                    }
+                }
+                if let Some(path) = path {
+                    pending = Some(HistoryBlob {
+                        oid: String::from_utf8_lossy(head).into_owned(),
+                        path: String::from_utf8_lossy(path).into_owned(),
+                    });
+                }
+            }
+            if let Some(b) = pending.take() {
+                if !emit(b) {
+                    stopped = true;
+                }
+            }
+            Ok(())
+        },
+    );
+    match result {
+        // Stopping early closes the pipe under git: its failure then is ours, not an error.
+        Err(_) if stopped => Ok(()),
+        other => other,
+    }
+}
+
 /// Parses `rev-list --objects` output: `<oid>` for commits, `<oid> <path>` for trees and
-/// blobs. A path holding a newline continues on the next line, which is joined back.
+/// blobs. (git prints a name with a newline only up to it; a line that is not an object id is
+/// joined to the previous path, in case a git version prints the rest.)
 fn parse_rev_list(out: &[u8], args: &str) -> Result<Vec<HistoryBlob>, GitError> {
     let mut seen = HashSet::new();
     let mut blobs: Vec<HistoryBlob> = Vec::new();
@@ -123,69 +222,90 @@ fn request(blobs: &[HistoryBlob]) -> Vec<u8> {
     out
 }
 
-/// Streams the content of every blob in `blobs`, in order, to `sink`, through one
-/// `git cat-file --batch`. A missing or truncated object is an error (never skipped); `sink`
-/// returning `false` stops early.
-pub fn stream_blobs<'a, F>(git: &Git, blobs: &'a [HistoryBlob], mut sink: F) -> Result<(), GitError>
+/// Streams the content of every blob of the batches received on `batches`, in order, to
+/// `sink`, through one `git cat-file --batch` that runs until the channel closes. A missing
+/// or truncated object is an error (never skipped); `sink` returning `false` stops early.
+pub fn stream_blob_batches<F>(
+    git: &Git,
+    batches: Receiver<Vec<HistoryBlob>>,
+    mut sink: F,
+) -> Result<(), GitError>
 where
-    F: FnMut(&'a HistoryBlob, Vec<u8>) -> bool,
+    F: FnMut(HistoryBlob, Vec<u8>) -> bool,
 {
     let args = ["cat-file", "--batch", "--buffer"];
-    let feed = |stdin: &mut dyn Write| {
-        for b in blobs {
-            stdin.write_all(b.oid.as_bytes())?;
-            stdin.write_all(b"\n")?;
+    // The feeder passes each batch on, in order, once its ids are written.
+    let (order_tx, order_rx) = channel::<Vec<HistoryBlob>>();
+    let feed = move |stdin: &mut dyn Write| {
+        for batch in batches {
+            let mut request = Vec::with_capacity(batch.len() * 41);
+            for b in &batch {
+                request.extend_from_slice(b.oid.as_bytes());
+                request.push(b'\n');
+            }
+            stdin.write_all(&request)?;
+            if order_tx.send(batch).is_err() {
+                break;
+            }
         }
         stdin.flush()
     };
-    git.stream(&args, feed, |out| {
+    let mut stopped = false;
+    let result = git.stream(&args, feed, |out| {
         let err = |message: String| GitError::Parse {
             args: args.join(" "),
             message,
         };
         let mut header = Vec::new();
-        for b in blobs {
-            header.clear();
-            let n = out
-                .read_until(b'\n', &mut header)
-                .map_err(|e| io(&args, e))?;
-            if n == 0 {
-                return Err(err(format!("output ended before object {}", b.oid)));
-            }
-            let text = String::from_utf8_lossy(&header);
-            let parts: Vec<&str> = text.trim_end_matches('\n').split(' ').collect();
-            match parts.as_slice() {
-                [oid, "blob", size] if *oid == b.oid => {
-                    let size: usize = size
-                        .parse()
-                        .map_err(|_| err(format!("size in header {text:?}")))?;
-                    let mut bytes = vec![0u8; size];
-                    out.read_exact(&mut bytes)
-                        .map_err(|_| err(format!("object {} is truncated", b.oid)))?;
-                    let mut nl = [0u8; 1];
-                    out.read_exact(&mut nl)
-                        .map_err(|_| err(format!("object {} is truncated", b.oid)))?;
-                    if nl[0] != b'\n' {
+        for batch in order_rx.iter() {
+            for b in batch {
+                header.clear();
+                let n = out
+                    .read_until(b'\n', &mut header)
+                    .map_err(|e| io(&args, e))?;
+                if n == 0 {
+                    return Err(err(format!("output ended before object {}", b.oid)));
+                }
+                let text = String::from_utf8_lossy(&header);
+                let parts: Vec<&str> = text.trim_end_matches('\n').split(' ').collect();
+                match parts.as_slice() {
+                    [oid, "blob", size] if *oid == b.oid => {
+                        let size: usize = size
+                            .parse()
+                            .map_err(|_| err(format!("size in header {text:?}")))?;
+                        let mut bytes = vec![0u8; size];
+                        out.read_exact(&mut bytes)
+                            .map_err(|_| err(format!("object {} is truncated", b.oid)))?;
+                        let mut nl = [0u8; 1];
+                        out.read_exact(&mut nl)
+                            .map_err(|_| err(format!("object {} is truncated", b.oid)))?;
+                        if nl[0] != b'\n' {
+                            return Err(err(format!(
+                                "object {} is not followed by a newline",
+                                b.oid
+                            )));
+                        }
+                        if !sink(b, bytes) {
+                            stopped = true;
+                            return Ok(());
+                        }
+                    }
+                    [oid, "missing"] => {
                         return Err(err(format!(
-                            "object {} is not followed by a newline",
-                            b.oid
-                        )));
+                            "object {oid} ({}) is missing from the repository",
+                            b.path
+                        )))
                     }
-                    if !sink(b, bytes) {
-                        return Ok(());
-                    }
+                    _ => return Err(err(format!("unexpected header {text:?} for {}", b.oid))),
                 }
-                [oid, "missing"] => {
-                    return Err(err(format!(
-                        "object {oid} ({}) is missing from the repository",
-                        b.path
-                    )))
-                }
-                _ => return Err(err(format!("unexpected header {text:?} for {}", b.oid))),
             }
         }
         Ok(())
-    })
+    });
+    match result {
+        Err(_) if stopped => Ok(()),
+        other => other,
+    }
 }
 
 fn io(args: &[&str], e: std::io::Error) -> GitError {

@@ -8,7 +8,9 @@ mod staged;
 mod version;
 
 pub use command::{Git, GitError, GIT_ENV_OVERRIDE};
-pub use history::{first_commits, reachable_blobs, stream_blobs, HistoryBlob};
+pub use history::{
+    first_commits, for_each_reachable_blob, reachable_blobs, stream_blob_batches, HistoryBlob,
+};
 pub use history_scan::{scan_history, scan_history_flagging, HistoryStats, LARGEST_KEPT};
 pub use staged::{staged_blobs, StagedBlob};
 pub use version::GitVersion;

@@ -176,3 +176,34 @@ fn the_repository_can_be_named() {
         Some(2)
     );
 }
+
+#[test]
+fn gits_without_the_type_filter_list_the_same_blobs() {
+    use amplihack_remote::git::{for_each_reachable_blob, reachable_blobs, Git, GitVersion};
+    let repo = git_repo();
+    let dir = repo.path();
+    write(dir, "a.txt", "a\n");
+    write(dir, "sub/b.txt", "b\n");
+    commit_all(dir, "one");
+    write(dir, "sub/b.txt", "b2\n");
+    write(dir, "odd\nname.txt", "newline in the name\n");
+    commit_all(dir, "two");
+    let git = Git::new(dir);
+    let mut old: Vec<_> = reachable_blobs(&git, GitVersion::new(2, 30, 0), &[])
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.oid, b.path))
+        .collect();
+    let mut new = Vec::new();
+    for_each_reachable_blob(&git, GitVersion::new(2, 47, 0), &[], |b| {
+        new.push((b.oid, b.path));
+        true
+    })
+    .unwrap();
+    old.sort();
+    new.sort();
+    assert_eq!(old.len(), 4, "{old:?}");
+    assert_eq!(old, new);
+    // rev-list cuts a name at its newline: the blob is still listed (and scanned).
+    assert!(new.iter().any(|(_, p)| p == "odd"), "{new:?}");
+}

@@ -5,7 +5,10 @@
 # .claude tree in its work tree. ROUNDS alternating runs under /usr/bin/time -v (wall time,
 # peak RSS); prints a Markdown table and writes $BENCH_DIR/package-results.md.
 #
-# Knobs: BENCH_DIR (/tmp/amplihack-bench), TARGET_MB (100), MIN_COMMITS (2000), ROUNDS (3),
+# The generated history holds a few findings (test fixtures of the sources): a baseline
+# accepts them, as a user would (`amplihack-remote baseline --git`).
+#
+# Knobs: BENCH_DIR (/tmp/amplihack-bench), TARGET_MB (100), MIN_COMMITS (1000), ROUNDS (3),
 # REBUILD=1 to regenerate the repository.
 set -euo pipefail
 
@@ -13,7 +16,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH_DIR="${BENCH_DIR:-/tmp/amplihack-bench}"
 PKG="$BENCH_DIR/package-repo"
 TARGET_MB="${TARGET_MB:-100}"
-MIN_COMMITS="${MIN_COMMITS:-2000}"
+MIN_COMMITS="${MIN_COMMITS:-1000}"
 ROUNDS="${ROUNDS:-3}"
 OUT="$BENCH_DIR/package-out"
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -32,9 +35,10 @@ if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$PKG/.complete" ]; then
         printf '# Agent %d\n\nReview the code carefully.\n' "$i" > "$PKG/.claude/agents/agent$i.md"
     done
     printf '{"model": "opus"}\n' > "$PKG/.claude/settings.json"
+    printf '.complete\n.amplihack-remote-baseline.json\n' > "$PKG/.git/info/exclude"
+    (cd "$PKG" && "$OURS" baseline --git >/dev/null)
     touch "$PKG/.complete"
 fi
-printf '.complete\n' > "$PKG/.git/info/exclude"
 export AMPLIHACK_REMOTE_CONFIG_DIR="$BENCH_DIR/package-key"
 mkdir -p "$OUT"
 

@@ -143,11 +143,22 @@ pub fn package(
     let staged = snapshot::stage(&repo, tmp.path(), &exclusions, &skip, epoch)?;
     let claude = claude::collect(&repo.root, &exclusions)?;
 
-    // The gate: every blob of the bundle, every `.claude` file.
+    // The gate: every blob of the bundle, every `.claude` file. The bundle is made from the
+    // same staging repository meanwhile (it is only used if the scan is clean).
+    let bundle_path = tmp.path().join(BUNDLE_NAME);
     let flag = |p: &str| exclusions.is_excluded(p);
-    let (mut report, stats) =
-        scan_history_flagging(scanner, &staged.git(), &[], options.threads, &flag);
-    let (claude_report, digests) = scan_files(scanner, &claude.files, options.threads);
+    let (bundled, (mut report, stats), (claude_report, digests)) = std::thread::scope(|scope| {
+        let bundler = scope.spawn(|| {
+            snapshot::bundle(&staged, &bundle_path)?;
+            archive::hash_file(&bundle_path)
+        });
+        let history = scan_history_flagging(scanner, &staged.git(), &[], options.threads, &flag);
+        let files = scan_files(scanner, &claude.files, options.threads);
+        let bundled = bundler
+            .join()
+            .unwrap_or_else(|_| Err(PackageError::Git("the bundling thread panicked".into())));
+        (bundled, history, files)
+    });
     let claude_scanned = claude_report.files_scanned;
     if let Some(snap) = &staged.snapshot {
         label_snapshot(&mut report, snap);
@@ -160,6 +171,7 @@ pub fn package(
     if !report.findings.is_empty() {
         return Err(PackageError::Secrets(Box::new(report)));
     }
+    let (bundle_size, bundle_sha) = bundled?;
 
     let mut warnings = Vec::new();
     for path in &stats.flagged {
@@ -170,16 +182,12 @@ pub fn package(
             ""
         };
         warnings.push(format!(
-            "{path} is in the git history and matches the exclusion pattern `{pattern}`: it ships inside repo.bundle (scanned, no finding){strict}"
+            "{path} is in the git history and matches the exclusion pattern `{pattern}`: it ships inside repo.bundle (scanned like everything else){strict}"
         ));
     }
     for (path, why) in &claude.not_shipped {
         warnings.push(format!("{path}: not shipped ({why})"));
     }
-
-    let bundle_path = tmp.path().join(BUNDLE_NAME);
-    snapshot::bundle(&staged, &bundle_path)?;
-    let (bundle_size, bundle_sha) = archive::hash_file(&bundle_path)?;
 
     let mut entries: Vec<ArchiveEntry> = Vec::new();
     let mut listed: Vec<Entry> = Vec::new();

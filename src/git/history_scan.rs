@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use super::attribution::first_commits;
 use super::command::{Git, GitError};
-use super::history::{first_commits, for_each_reachable_blob, stream_blob_batches, HistoryBlob};
+use super::history::{for_each_reachable_blob, stream_blob_batches, HistoryBlob};
 use super::version::GitVersion;
 use crate::scan::report::InputError;
 use crate::scan::{BufferFindings, Finding, InputName, ScanReport, Scanner, Scratch};

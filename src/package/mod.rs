@@ -181,6 +181,11 @@ pub fn package(
             "{path} is in the git history and matches the exclusion pattern `{pattern}`: it ships inside repo.bundle (scanned like everything else){strict}"
         ));
     }
+    for path in &staged.nested {
+        warnings.push(format!(
+            "{path}: not shipped (an untracked nested git repository; commit it as a submodule to ship it)"
+        ));
+    }
     for (path, why) in &claude.not_shipped {
         warnings.push(format!("{path}: not shipped ({why})"));
     }

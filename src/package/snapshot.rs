@@ -35,6 +35,8 @@ pub struct Staged {
     pub snapshot: Option<String>,
     /// Working-tree paths left out of the snapshot by an exclusion pattern.
     pub excluded: Vec<(String, &'static str)>,
+    /// Untracked nested git repositories (`dir/`): not part of this repository, not shipped.
+    pub nested: Vec<String>,
 }
 
 impl Staged {
@@ -141,6 +143,7 @@ pub fn stage(
         }
     };
     let mut update = Vec::new();
+    let mut nested = Vec::new();
     let mut seen = BTreeSet::new();
     for args in [
         &["ls-files", "-z", "--others", "--exclude-standard"][..],
@@ -150,6 +153,11 @@ pub fn stage(
         for p in out.split(|&b| b == 0).filter(|p| !p.is_empty()) {
             let path = String::from_utf8_lossy(p).into_owned();
             if !seen.insert(path.clone()) {
+                continue;
+            }
+            // git lists an untracked nested repository as `dir/`: its content is not ours.
+            if path.ends_with('/') {
+                nested.push(path);
                 continue;
             }
             if !is_out(&path, &mut excluded) {
@@ -276,6 +284,7 @@ pub fn stage(
         refs,
         snapshot,
         excluded,
+        nested,
     })
 }
 

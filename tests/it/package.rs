@@ -714,3 +714,20 @@ fn ctrl_c_removes_the_temporary_directory_and_partial_files() {
     );
     f.assert_nothing_written();
 }
+
+#[test]
+fn an_untracked_nested_repository_is_named_not_shipped() {
+    let f = Fixture::new();
+    let nested = f.dir().join("vendor/lib");
+    std::fs::create_dir_all(&nested).unwrap();
+    git(&nested, &["init", "-q"]);
+    write(&nested, "x.txt", "x\n");
+    write(f.dir(), "new.txt", "new\n");
+    let out = f.package(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert!(
+        stderr(&out).contains("vendor/lib/: not shipped (an untracked nested git repository"),
+        "{}",
+        stderr(&out)
+    );
+}

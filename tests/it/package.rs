@@ -731,3 +731,33 @@ fn an_untracked_nested_repository_is_named_not_shipped() {
         stderr(&out)
     );
 }
+
+#[test]
+fn every_single_byte_flip_is_caught() {
+    let f = Fixture::new();
+    assert_eq!(f.package(&[]).status.code(), Some(0));
+    let key = amplihack_remote::package::sign::load_or_create(f.cfg.path(), None)
+        .unwrap()
+        .verifying_key();
+    let original = std::fs::read(f.archive()).unwrap();
+    let copy = f.out.path().join("copy.tar.zst");
+    std::fs::copy(
+        f.out.path().join("context.tar.zst.sig"),
+        f.out.path().join("copy.tar.zst.sig"),
+    )
+    .unwrap();
+    for at in 0..original.len() {
+        let mut bytes = original.clone();
+        bytes[at] ^= 0x80;
+        std::fs::write(&copy, &bytes).unwrap();
+        let v = amplihack_remote::package::verify::verify(&copy, &key).unwrap();
+        assert!(!v.ok(), "flipping byte {at} went unnoticed");
+        assert!(
+            v.problems
+                .iter()
+                .any(|p| p.contains("changed after it was signed")),
+            "byte {at}: {:?}",
+            v.problems
+        );
+    }
+}

@@ -27,7 +27,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan files, directories, stdin (`-`) or the staged changes for secrets
+    /// Scan files, directories, stdin (`-`), the staged changes or the git history for secrets
     #[command(after_help = EXIT_CODES)]
     Scan(ScanArgs),
     /// Write (or rewrite) the baseline: accept every current finding
@@ -37,8 +37,9 @@ pub enum Command {
     /// Install a git pre-commit hook that runs `scan --staged`
     InstallHook(HookArgs),
     /// Scan every byte that would ship, then write the signed context archive
-    /// (`context.tar.zst`: a git bundle of every ref plus a snapshot of uncommitted work, the
-    /// `.claude` tree, and a manifest)
+    ///
+    /// `context.tar.zst` holds a git bundle of every ref plus a snapshot of uncommitted work,
+    /// the `.claude` tree, and a manifest; `context.tar.zst.sig` its Ed25519 signature.
     #[command(after_help = PACKAGE_EXIT_CODES)]
     Package(PackageArgs),
     /// Check a context archive: its signature, then every entry against the manifest

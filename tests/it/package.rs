@@ -367,6 +367,18 @@ fn preflight_errors_are_actionable() {
     );
     assert!(err.contains("Action required:"), "{err}");
 
+    // A .claude that is a link would package its target, from outside the repository.
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), f.dir().join(".claude")).unwrap();
+    let out = f.package(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(".claude is a symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_file(f.dir().join(".claude")).unwrap();
+
     let plain = tempfile::tempdir().unwrap();
     let out = run_env(
         plain.path(),

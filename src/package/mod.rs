@@ -173,7 +173,7 @@ pub fn package(
     for path in &stats.flagged {
         let pattern = exclusions.matching(path).unwrap_or("");
         let strict = if Exclusions::is_dotenv(pattern) {
-            " (a .env file: scanned strictly; move its values out of git history)"
+            " (a .env file: whatever values it ever held are in the history; rotate any real ones and rewrite the history to drop it)"
         } else {
             ""
         };

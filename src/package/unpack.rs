@@ -49,6 +49,9 @@ pub fn unpack(archive: &Path, dir: &Path, trusted: &VerifyingKey) -> Result<usiz
     let created = match std::fs::symlink_metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+            // Ctrl-C while extracting removes what was written.
+            super::tempdir::install_interrupt_handler();
+            super::tempdir::register(dir);
             true
         }
         Err(e) => return Err(io_err(dir, e)),
@@ -75,6 +78,9 @@ pub fn unpack(archive: &Path, dir: &Path, trusted: &VerifyingKey) -> Result<usiz
         .map(|e| (e.path.as_str(), (e.sha256.as_str(), e.size, e.mode)))
         .collect();
     let result = extract(archive, dir, &declared, &verified.archive_sha256);
+    if created {
+        super::tempdir::forget(dir);
+    }
     if result.is_err() {
         // Leave nothing half-extracted behind.
         if created {

@@ -17,4 +17,5 @@ pub mod config;
 pub mod digest;
 pub mod git;
 pub mod output;
+pub mod package;
 pub mod scan;

@@ -27,7 +27,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan files, directories, stdin (`-`) or the staged changes for secrets
+    /// Scan files, directories, stdin (`-`), the staged changes or the git history for secrets
     #[command(after_help = EXIT_CODES)]
     Scan(ScanArgs),
     /// Write (or rewrite) the baseline: accept every current finding
@@ -36,6 +36,108 @@ pub enum Command {
     Rules(RulesArgs),
     /// Install a git pre-commit hook that runs `scan --staged`
     InstallHook(HookArgs),
+    /// Scan every byte that would ship, then write the signed context archive
+    ///
+    /// `context.tar.zst` holds a git bundle of every ref plus a snapshot of uncommitted work,
+    /// the `.claude` tree, and a manifest; `context.tar.zst.sig` its Ed25519 signature.
+    #[command(after_help = PACKAGE_EXIT_CODES)]
+    Package(PackageArgs),
+    /// Check a context archive: its signature, then every entry against the manifest
+    #[command(after_help = VERIFY_EXIT_CODES)]
+    Verify(VerifyArgs),
+    /// Verify a context archive, then extract it into a new or empty directory
+    #[command(after_help = VERIFY_EXIT_CODES)]
+    Unpack(UnpackArgs),
+    /// Print the public key that signs context archives (creating the key on first use)
+    Key,
+}
+
+const PACKAGE_EXIT_CODES: &str = "\
+Exit codes:
+  0  packaged (or, with --dry-run, everything scanned clean)
+  1  secrets found: nothing was written
+  2  error: preflight, git, size limit, or something that could not be scanned";
+
+const VERIFY_EXIT_CODES: &str = "\
+Exit codes:
+  0  the archive is intact and signed by the trusted key
+  1  it is not: every difference is listed (unpack extracts nothing)
+  2  error: the archive or its signature could not be read, no trusted key";
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// The archive to write (its signature goes next to it, with `.sig` appended)
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "FILE",
+        default_value = "context.tar.zst"
+    )]
+    pub output: PathBuf,
+    /// Limit on the compressed archive (B, KB, MB, GB; binary units: 500MB = 500 MiB)
+    #[arg(long, value_name = "SIZE", default_value = "500MB", value_parser = parse_size)]
+    pub max_size: u64,
+    /// Run the preflight, the snapshot and the scan; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Configuration file (default: .amplihack-remote.toml at the repository root)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Baseline of accepted findings (default: the config's, or .amplihack-remote-baseline.json)
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Worker threads for the scan (default: one per core)
+    #[arg(short = 'j', long = "threads", value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The archive (`ARCHIVE.sig` must sit next to it)
+    #[arg(value_name = "ARCHIVE")]
+    pub archive: PathBuf,
+    /// The trusted public key (64 hex digits, or a file holding them); default: this
+    /// machine's own key (`amplihack-remote key`)
+    #[arg(long, value_name = "PUBKEY")]
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UnpackArgs {
+    /// The archive (`ARCHIVE.sig` must sit next to it)
+    #[arg(value_name = "ARCHIVE")]
+    pub archive: PathBuf,
+    /// Where to extract (created if missing; must be empty)
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The trusted public key (64 hex digits, or a file holding them); default: this
+    /// machine's own key
+    #[arg(long, value_name = "PUBKEY")]
+    pub key: Option<String>,
+}
+
+/// `500MB`, `1.5GB`, `2048`, `64KiB`: binary units, as the original's 500 MB limit.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 500MB)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} (use B, KB, MB or GB)")),
+    };
+    let bytes = value * mult as f64;
+    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("{s:?} is not a usable size"));
+    }
+    Ok(bytes as u64)
 }
 
 /// Options shared by `scan` and `baseline`.
@@ -47,6 +149,10 @@ pub struct InputArgs {
     /// Scan what the next commit will contain (the staged blobs, not the working tree)
     #[arg(long, conflicts_with = "paths")]
     pub staged: bool,
+    /// Scan the whole git history of the repository at PATH (default: the current one): every
+    /// blob reachable from any branch, tag, stash or HEAD, merge commits included, each once
+    #[arg(long, conflicts_with = "staged")]
+    pub git: bool,
     /// Scan files that .gitignore and git's excludes would skip
     #[arg(long)]
     pub no_ignore: bool,
@@ -148,6 +254,15 @@ mod tests {
     #[test]
     fn argument_definitions_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes_parse_in_binary_units() {
+        assert_eq!(parse_size("500MB"), Ok(500 * 1024 * 1024));
+        assert_eq!(parse_size("1.5 GB"), Ok(1536 * 1024 * 1024));
+        assert_eq!(parse_size("2048"), Ok(2048));
+        assert!(parse_size("5 parsecs").is_err());
+        assert!(parse_size("0").is_err());
     }
 
     #[test]

@@ -3,8 +3,12 @@
 mod args;
 mod baseline_cmd;
 mod hook_cmd;
+mod key_cmd;
+mod package_cmd;
 mod rules_cmd;
 mod scan_cmd;
+mod unpack_cmd;
+mod verify_cmd;
 
 use clap::Parser;
 
@@ -30,6 +34,10 @@ pub fn run() -> i32 {
         Command::Baseline(a) => baseline_cmd::run(a),
         Command::Rules(a) => rules_cmd::run(a),
         Command::InstallHook(a) => hook_cmd::run(a),
+        Command::Package(a) => package_cmd::run(a),
+        Command::Verify(a) => verify_cmd::run(a),
+        Command::Unpack(a) => unpack_cmd::run(a),
+        Command::Key => key_cmd::run(),
     };
     match result {
         Ok(code) => code,

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use amplihack_remote::config::LoadedConfig;
-use amplihack_remote::git::{staged_blobs, Git};
+use amplihack_remote::git::{scan_history, staged_blobs, Git};
 use amplihack_remote::output::{write_report, OutputOptions};
 use amplihack_remote::scan::report::Skipped;
 use amplihack_remote::scan::{InputName, ScanOptions, ScanReport, Scanner, WalkOptions};
@@ -40,8 +40,22 @@ pub fn run(args: ScanArgs) -> Result<i32, String> {
 }
 
 /// The configuration for these inputs: `--config`, or the repository's own file.
+/// With `--git REPO`, the repository's own file is looked for in REPO.
 pub fn load_config(input: &InputArgs, cwd: &Path) -> Result<LoadedConfig, String> {
-    LoadedConfig::discover(input.config.as_deref(), cwd).map_err(|e| e.to_string())
+    let start = if input.git {
+        cwd.join(git_repo_arg(input)?)
+    } else {
+        cwd.to_path_buf()
+    };
+    LoadedConfig::discover(input.config.as_deref(), &start).map_err(|e| e.to_string())
+}
+
+/// The one repository `--git` scans.
+fn git_repo_arg(input: &InputArgs) -> Result<&Path, String> {
+    match input.paths.as_slice() {
+        [one] if one.as_os_str() != "-" => Ok(one),
+        _ => Err("--git scans one repository: give at most one PATH (default: .)".into()),
+    }
 }
 
 /// Scans what `input` names: the staged blobs, or paths and stdin.
@@ -53,6 +67,10 @@ pub fn collect(
 ) -> Result<ScanReport, String> {
     if input.staged {
         return scan_staged(scanner, cwd, input.threads);
+    }
+    if input.git {
+        let git = Git::new(cwd.join(git_repo_arg(input)?));
+        return Ok(scan_history(scanner, &git, &[], input.threads).0);
     }
     let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
         input.paths.iter().partition(|p| p.as_os_str() == "-");

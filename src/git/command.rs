@@ -2,12 +2,13 @@
 //! environment, stdin closed unless it carries data, stderr kept in errors, a timeout on
 //! every call.
 
-use std::ffi::OsStr;
-use std::io::{Read, Write};
+use std::ffi::{OsStr, OsString};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Environment variable naming the git executable to use (default: `git` on `PATH`).
 pub const GIT_ENV_OVERRIDE: &str = "AMPLIHACK_REMOTE_GIT";
@@ -61,6 +62,9 @@ pub struct Git {
     program: PathBuf,
     dir: PathBuf,
     timeout: Duration,
+    /// Variables set (`Some`) or removed (`None`) explicitly by the caller, applied after the
+    /// allow-listed ones, so they win.
+    envs: Vec<(OsString, Option<OsString>)>,
 }
 
 impl Git {
@@ -72,6 +76,34 @@ impl Git {
                 .unwrap_or_else(|| PathBuf::from("git")),
             dir: dir.into(),
             timeout: Duration::from_secs(300),
+            envs: Vec::new(),
+        }
+    }
+
+    /// Sets `key=value` for every git call made through this wrapper. This is the one way to
+    /// give git a variable that is not in the allow-list (e.g. a temporary `GIT_INDEX_FILE`
+    /// or `GIT_OBJECT_DIRECTORY`): nothing else of the parent environment leaks through.
+    pub fn with_env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Git {
+        let key = key.into();
+        self.envs.retain(|(k, _)| *k != key);
+        self.envs.push((key, Some(value.into())));
+        self
+    }
+
+    /// Makes sure git does not see `key`, even if it is allow-listed and set in our
+    /// environment (e.g. the user's `GIT_DIR` when git must run in another repository).
+    pub fn without_env(mut self, key: impl Into<OsString>) -> Git {
+        let key = key.into();
+        self.envs.retain(|(k, _)| *k != key);
+        self.envs.push((key, None));
+        self
+    }
+
+    /// The same wrapper in another directory.
+    pub fn in_dir(&self, dir: impl Into<PathBuf>) -> Git {
+        Git {
+            dir: dir.into(),
+            ..self.clone()
         }
     }
 
@@ -113,25 +145,14 @@ impl Git {
         args: &[S],
         input: Option<Vec<u8>>,
     ) -> Result<(ExitStatus, Vec<u8>, Vec<u8>), GitError> {
-        let mut cmd = Command::new(&self.program);
-        cmd.args(args)
-            .current_dir(&self.dir)
-            .env_clear()
-            .envs(
-                KEPT_ENV
-                    .iter()
-                    .filter_map(|k| std::env::var_os(k).map(|v| (k, v))),
-            )
-            .env("LC_ALL", "C")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("GIT_OPTIONAL_LOCKS", "0")
-            .stdin(if input.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let mut cmd = self.command(args);
+        cmd.stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         let mut child = cmd.spawn().map_err(|source| GitError::Spawn {
             program: self.program.display().to_string(),
             source,
@@ -185,6 +206,143 @@ impl Git {
         Ok((status, stdout, stderr))
     }
 
+    /// `git ARGS` with the clean environment, in this wrapper's directory.
+    fn command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .envs(
+                KEPT_ENV
+                    .iter()
+                    .filter_map(|k| std::env::var_os(k).map(|v| (k, v))),
+            )
+            .env("LC_ALL", "C")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_OPTIONAL_LOCKS", "0");
+        for (k, v) in &self.envs {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd
+    }
+
+    /// Runs a long-lived `git ARGS` whose stdin is written by `feed` (on its own thread) and
+    /// whose stdout is read by `consume` (on the calling thread), both streaming. The time
+    /// limit is an idle limit here: git is stopped if its output makes no progress for that
+    /// long. Errors of `consume` win over git's exit status; both carry git's stderr.
+    pub fn stream<S, F, C, R>(&self, args: &[S], feed: F, consume: C) -> Result<R, GitError>
+    where
+        S: AsRef<OsStr>,
+        F: FnOnce(&mut dyn Write) -> std::io::Result<()> + Send,
+        C: FnOnce(&mut dyn BufRead) -> Result<R, GitError>,
+    {
+        let mut cmd = self.command(args);
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|source| GitError::Spawn {
+            program: self.program.display().to_string(),
+            source,
+        })?;
+        let broken = || GitError::Io {
+            args: shown(args),
+            message: "a pipe to git could not be opened".into(),
+        };
+        let stdin = child.stdin.take().ok_or_else(broken)?;
+        let stdout = child.stdout.take().ok_or_else(broken)?;
+        let mut stderr_pipe = child.stderr.take().ok_or_else(broken)?;
+        let child = Arc::new(Mutex::new(child));
+        let progress = Arc::new(AtomicU64::new(0));
+        let finished = AtomicBool::new(false);
+        let timed_out = AtomicBool::new(false);
+        let timeout = self.timeout;
+        let result = std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut stdin = stdin;
+                // A write error means git exited early; its status tells why.
+                let _ = feed(&mut stdin);
+            });
+            let stderr = scope.spawn(move || {
+                let mut buf = Vec::new();
+                let _ = stderr_pipe.read_to_end(&mut buf);
+                buf
+            });
+            let watchdog = {
+                let (child, progress, finished, timed_out) = (
+                    Arc::clone(&child),
+                    Arc::clone(&progress),
+                    &finished,
+                    &timed_out,
+                );
+                scope.spawn(move || {
+                    let mut last = (0, Instant::now());
+                    while !finished.load(Ordering::Acquire) {
+                        std::thread::sleep(Duration::from_millis(50));
+                        let now = progress.load(Ordering::Relaxed);
+                        if now != last.0 {
+                            last = (now, Instant::now());
+                        } else if last.1.elapsed() > timeout {
+                            timed_out.store(true, Ordering::Release);
+                            if let Ok(mut c) = child.lock() {
+                                let _ = c.kill();
+                            }
+                            return;
+                        }
+                    }
+                })
+            };
+            let mut reader = BufReader::with_capacity(
+                256 * 1024,
+                Progress {
+                    inner: stdout,
+                    bytes: Arc::clone(&progress),
+                },
+            );
+            let consumed = consume(&mut reader);
+            if consumed.is_err() {
+                if let Ok(mut c) = child.lock() {
+                    let _ = c.kill();
+                }
+            }
+            drop(reader);
+            let status = child.lock().map_err(|_| broken()).and_then(|mut c| {
+                c.wait().map_err(|e| GitError::Io {
+                    args: shown(args),
+                    message: e.to_string(),
+                })
+            });
+            finished.store(true, Ordering::Release);
+            let _ = watchdog.join();
+            let stderr = stderr.join().unwrap_or_default();
+            (consumed, status, stderr)
+        });
+        let (consumed, status, stderr) = result;
+        let stderr = String::from_utf8_lossy(&stderr).trim().to_string();
+        if timed_out.load(Ordering::Acquire) {
+            return Err(GitError::Timeout {
+                args: shown(args),
+                seconds: self.timeout.as_secs(),
+            });
+        }
+        let status = status?;
+        match consumed {
+            Err(e) if stderr.is_empty() => Err(e),
+            Err(e) => Err(GitError::Io {
+                args: shown(args),
+                message: format!("{e} (git said: {stderr})"),
+            }),
+            Ok(_) if !status.success() => Err(GitError::Failed {
+                args: shown(args),
+                status: status.to_string(),
+                stderr,
+            }),
+            Ok(r) => Ok(r),
+        }
+    }
+
     /// The top of the work tree.
     pub fn toplevel(&self) -> Result<PathBuf, GitError> {
         let out = self.run(&["rev-parse", "--show-toplevel"])?;
@@ -193,6 +351,20 @@ impl Git {
             message: e.to_string(),
         })?;
         Ok(PathBuf::from(text.trim_end_matches(['\n', '\r'])))
+    }
+}
+
+/// Counts the bytes read through it, for the idle watchdog of [`Git::stream`].
+struct Progress<R> {
+    inner: R,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
     }
 }
 

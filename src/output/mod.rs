@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use crate::scan::{RuleSet, ScanReport};
 
-pub use human::write_human;
+pub use human::{human_bytes, printable, write_human};
 pub use json::{finding_json, summary_json, write_json, write_jsonl};
 pub use sarif::{sarif_log, write_sarif};
 

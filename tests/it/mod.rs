@@ -1,8 +1,11 @@
 mod cli_scan;
 mod corpus;
+mod git_scan;
 mod outputs;
+mod package;
 mod precision;
 mod rules;
 mod staged;
 mod support;
 mod suppression;
+mod unpack;

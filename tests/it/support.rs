@@ -196,3 +196,58 @@ pub fn percent_encode(data: &str) -> String {
         })
         .collect()
 }
+
+/// Like [`run`], with extra environment variables.
+pub fn run_env(dir: &Path, args: &[&str], extra: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(dir)
+        .envs(pinned_git_env(dir))
+        .stdin(Stdio::null());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary starts")
+}
+
+/// Every file, directory and link under `root` with its mode and content (or target),
+/// hashed: two equal digests mean a byte-for-byte identical tree.
+pub fn tree_digest(root: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::PermissionsExt;
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().display().to_string();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            let mode = m.permissions().mode();
+            if m.file_type().is_symlink() {
+                out.push((rel, format!("link {:?}", std::fs::read_link(&p).unwrap())));
+            } else if m.is_dir() {
+                out.push((rel.clone(), format!("dir {mode:o}")));
+                walk(&p, root, out);
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                out.push((
+                    rel,
+                    format!(
+                        "file {mode:o} {}",
+                        amplihack_remote::digest::sha256_hex(&bytes)
+                    ),
+                ));
+            }
+        }
+    }
+    let mut all = Vec::new();
+    walk(root, root, &mut all);
+    let mut h = Sha256::new();
+    for (p, d) in &all {
+        h.update(p.as_bytes());
+        h.update(b"\0");
+        h.update(d.as_bytes());
+        h.update(b"\n");
+    }
+    amplihack_remote::digest::hex(&h.finalize())
+}

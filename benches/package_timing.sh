@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# benches/package_timing.sh — `amplihack-remote package` against the floor: `git bundle
+# create --all` plus `tar | zstd` of the same content (the bundle and the .claude tree), on a
+# generated repository of about TARGET_MB MB of history (benches/gen_history.py), with a
+# .claude tree in its work tree. ROUNDS alternating runs under /usr/bin/time -v (wall time,
+# peak RSS); prints a Markdown table and writes $BENCH_DIR/package-results.md.
+#
+# The generated history holds a few findings (test fixtures of the sources): a baseline
+# accepts them, as a user would (`amplihack-remote baseline --git`).
+#
+# Knobs: BENCH_DIR (/tmp/amplihack-bench), TARGET_MB (100), MIN_COMMITS (1000), ROUNDS (3),
+# REBUILD=1 to regenerate the repository.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH_DIR="${BENCH_DIR:-/tmp/amplihack-bench}"
+PKG="$BENCH_DIR/package-repo"
+TARGET_MB="${TARGET_MB:-100}"
+MIN_COMMITS="${MIN_COMMITS:-1000}"
+ROUNDS="${ROUNDS:-3}"
+OUT="$BENCH_DIR/package-out"
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+(cd "$REPO" && cargo build --release --locked -q)
+OURS="${CARGO_TARGET_DIR:-$REPO/target}/release/amplihack-remote"
+
+if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$PKG/.complete" ]; then
+    log "Generating $PKG"
+    rm -rf "$PKG"
+    python3 "$REPO/benches/gen_history.py" "$PKG" "$TARGET_MB" "$MIN_COMMITS"
+    git -C "$PKG" repack -adfq
+    git -C "$PKG" checkout -q -f main
+    mkdir -p "$PKG/.claude/agents" "$PKG/.claude/commands"
+    for i in $(seq 1 50); do
+        printf '# Agent %d\n\nReview the code carefully.\n' "$i" > "$PKG/.claude/agents/agent$i.md"
+    done
+    printf '{"model": "opus"}\n' > "$PKG/.claude/settings.json"
+    printf '.complete\n.amplihack-remote-baseline.json\n' > "$PKG/.git/info/exclude"
+    (cd "$PKG" && "$OURS" baseline --git >/dev/null)
+    touch "$PKG/.complete"
+fi
+export AMPLIHACK_REMOTE_CONFIG_DIR="$BENCH_DIR/package-key"
+mkdir -p "$OUT"
+
+timed() { # name command... -> "wall_s maxrss_kb"
+    local name=$1; shift
+    /usr/bin/time -v "$@" 2>"$OUT/$name.time" >/dev/null
+    python3 - "$OUT/$name.time" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+h, m, s = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", t).groups()
+rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
+print(f"{int(h or 0) * 3600 + int(m) * 60 + float(s):.2f} {rss}")
+PY
+}
+
+floor() {
+    rm -rf "$OUT/floor" && mkdir -p "$OUT/floor"
+    git -C "$PKG" bundle create "$OUT/floor/repo.bundle" --all 2>/dev/null
+    tar -C "$PKG" -cf - .claude -C "$OUT/floor" repo.bundle | zstd -q -T0 -3 -o "$OUT/floor.tar.zst" -f
+}
+export -f floor; export PKG OUT
+
+ours() {
+    rm -f "$OUT/context.tar.zst" "$OUT/context.tar.zst.sig"
+    (cd "$PKG" && "$OURS" package -o "$OUT/context.tar.zst")
+}
+export -f ours; export OURS
+
+log "Warm-up"
+ours >/dev/null; bash -c floor
+: > "$OUT/results.tsv"
+for r in $(seq 1 "$ROUNDS"); do
+    for which in ours floor; do
+        line="$(timed "$which.$r" bash -c "$which")"
+        printf '%s\t%s\t%s\t%s\n' "$which" "$r" "$line" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT/results.tsv" >&2
+    done
+done
+HIST_MB="$(python3 -c "import json,sys; m=json.load(sys.stdin); print(round(m['scan']['bytes_scanned']/1e6))" \
+    < <(zstd -dc "$OUT/context.tar.zst" | tar -xOf - manifest.json))"
+python3 - "$OUT/results.tsv" "$HIST_MB" "$(stat -c %s "$OUT/context.tar.zst")" "$(stat -c %s "$OUT/floor.tar.zst")" <<'PY' | tee "$BENCH_DIR/package-results.md"
+import statistics, sys
+path, hist_mb, ours_size, floor_size = sys.argv[1:]
+rows = {}
+for line in open(path):
+    which, r, rest, load = line.rstrip("\n").split("\t")
+    wall, rss = rest.split()
+    rows.setdefault(which, []).append((float(wall), int(rss), float(load)))
+med = {k: statistics.median(x[0] for x in v) for k, v in rows.items()}
+print(f"Repository: {hist_mb} MB of unique blobs scanned by `package`.\n")
+print("| run | median wall | vs. floor | peak RSS | archive | load avg during runs |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+for k, v in rows.items():
+    size = ours_size if k == "ours" else floor_size
+    label = "`amplihack-remote package`" if k == "ours" else "floor: `git bundle create --all` + `tar | zstd -T0 -3`"
+    print(f"| {label} | {med[k]:.2f} s | {med[k] / med['floor']:.2f}x | {max(x[1] for x in v) / 1024:.0f} MiB | {int(size) / 1e6:.1f} MB | {', '.join(f'{x[2]:.1f}' for x in v)} |")
+PY

@@ -1,0 +1,209 @@
+//! `scan --git`: every blob of every ref's history, merge commits included, each scanned once,
+//! findings named by path and first commit; any git failure is exit 2.
+
+use super::support::*;
+
+fn commit_all(dir: &std::path::Path, message: &str) -> String {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", message]);
+    git(dir, &["rev-parse", "--short", "HEAD"])
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn secret_only_in_an_old_commit_is_found_with_its_commit() {
+    let repo = git_repo();
+    let dir = repo.path();
+    write(dir, "README.md", "hello\n");
+    commit_all(dir, "init");
+    let key = Fake::new(40).anthropic_key();
+    write(dir, "src/config.py", &format!("KEY = '{key}'\n"));
+    let leaked = commit_all(dir, "add config");
+    write(dir, "src/config.py", "KEY = os.environ['KEY']\n");
+    commit_all(dir, "fix");
+    // The working tree is clean; only history holds the secret.
+    assert_eq!(run(dir, &["scan", "."]).status.code(), Some(0));
+    let out = run(dir, &["scan", "--git"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "src/config.py:1:8 (commit {leaked}): anthropic-api-key"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains(&key), "the secret must be redacted: {text}");
+}
+
+#[test]
+fn secret_only_in_a_merge_commit_is_found() {
+    let repo = git_repo();
+    let dir = repo.path();
+    write(dir, "a.txt", "a\n");
+    commit_all(dir, "init");
+    git(dir, &["checkout", "-q", "-b", "side"]);
+    write(dir, "b.txt", "side\n");
+    commit_all(dir, "side");
+    git(dir, &["checkout", "-q", "main"]);
+    write(dir, "c.txt", "main\n");
+    commit_all(dir, "main");
+    git(dir, &["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    // An "evil merge": content that neither parent has, visible only in the merge's tree.
+    write(
+        dir,
+        "merge.env",
+        &format!("token={}\n", Fake::new(41).github_pat()),
+    );
+    let merge = commit_all(dir, "merge side");
+    // `git log -p` shows no diff for merges: a scanner reading it would miss this.
+    let log = git(dir, &["log", "-p", "--all"]);
+    assert!(!log.contains("merge.env"), "{log}");
+    let out = run(dir, &["scan", "--git", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["findings"][0]["path"], "merge.env");
+    assert_eq!(v["findings"][0]["commit"], merge);
+}
+
+#[test]
+fn each_unique_blob_is_scanned_once_and_a_clean_history_exits_0() {
+    let repo = git_repo();
+    let dir = repo.path();
+    // The same content under 3 paths and over 5 commits is one blob.
+    for i in 0..5 {
+        write(dir, "same1.txt", "shared content\n");
+        write(dir, "dir/same2.txt", "shared content\n");
+        write(dir, "other/same3.txt", "shared content\n");
+        write(dir, "counter.txt", &format!("{i}\n"));
+        commit_all(dir, &format!("c{i}"));
+    }
+    git(dir, &["tag", "v1"]);
+    let out = run(dir, &["scan", "--git", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let v = json(&out);
+    // 1 shared blob + 5 counter versions.
+    assert_eq!(v["summary"]["files_scanned"], 6, "{v}");
+}
+
+#[test]
+fn secrets_in_other_branches_tags_and_the_stash_are_found() {
+    let repo = git_repo();
+    let dir = repo.path();
+    write(dir, "a.txt", "a\n");
+    commit_all(dir, "init");
+    git(dir, &["checkout", "-q", "-b", "feature"]);
+    write(
+        dir,
+        "feature.py",
+        &format!("K = '{}'\n", Fake::new(42).anthropic_key()),
+    );
+    commit_all(dir, "feature");
+    git(dir, &["checkout", "-q", "main"]);
+    write(
+        dir,
+        "a.txt",
+        &format!("AWS_ACCESS_KEY_ID={}\n", Fake::new(43).aws_access_key_id()),
+    );
+    git(dir, &["stash", "-q"]);
+    let out = run(dir, &["scan", "--git"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("feature.py:1:"), "{text}");
+    assert!(text.contains("a.txt:1:"), "{text}");
+}
+
+#[test]
+fn an_unreadable_object_fails_closed() {
+    let repo = git_repo();
+    let dir = repo.path();
+    write(dir, "a.txt", "hello\n");
+    commit_all(dir, "init");
+    let oid = git(dir, &["rev-parse", "HEAD:a.txt"]).trim().to_string();
+    let loose = dir.join(".git/objects").join(&oid[..2]).join(&oid[2..]);
+    std::fs::remove_file(&loose).unwrap();
+    let out = run(dir, &["scan", "--git"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("could not be scanned"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn outside_a_repository_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["scan", "--git"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+}
+
+#[test]
+fn the_repository_can_be_named() {
+    let repo = git_repo();
+    let dir = repo.path();
+    write(
+        dir,
+        "x.py",
+        &format!("K = '{}'\n", Fake::new(44).anthropic_key()),
+    );
+    commit_all(dir, "x");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = run(elsewhere.path(), &["scan", "--git", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        run(elsewhere.path(), &["scan", "--git", "a", "b"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn gits_without_the_type_filter_list_the_same_blobs() {
+    use amplihack_remote::git::{for_each_reachable_blob, reachable_blobs, Git, GitVersion};
+    let repo = git_repo();
+    let dir = repo.path();
+    write(dir, "a.txt", "a\n");
+    write(dir, "sub/b.txt", "b\n");
+    commit_all(dir, "one");
+    write(dir, "sub/b.txt", "b2\n");
+    write(dir, "odd\nname.txt", "newline in the name\n");
+    commit_all(dir, "two");
+    let git = Git::new(dir);
+    let mut old: Vec<_> = reachable_blobs(&git, GitVersion::new(2, 30, 0), &[])
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.oid, b.path))
+        .collect();
+    let mut new = Vec::new();
+    for_each_reachable_blob(&git, GitVersion::new(2, 47, 0), &[], |b| {
+        new.push((b.oid, b.path));
+        true
+    })
+    .unwrap();
+    old.sort();
+    new.sort();
+    assert_eq!(old.len(), 4, "{old:?}");
+    assert_eq!(old, new);
+    // rev-list cuts a name at its newline: the blob is still listed (and scanned).
+    assert!(new.iter().any(|(_, p)| p == "odd"), "{new:?}");
+}

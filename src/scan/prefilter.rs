@@ -87,7 +87,7 @@ const GRAM_BITS: u32 = 18;
 /// occurrence (overlapping ones too), so it needs no leftmost-first closure.
 #[derive(Debug)]
 struct GramFilter {
-    bits: Vec<u64>,
+    bits: Box<[u64; 1 << (GRAM_BITS - 6)]>,
     /// `(first four bytes, atom index)`, sorted.
     heads: Vec<(u32, u32)>,
     atoms: Vec<(Vec<u8>, Vec<u32>)>,
@@ -95,7 +95,7 @@ struct GramFilter {
 
 impl GramFilter {
     fn new(atoms: Vec<(Vec<u8>, Vec<u32>)>) -> GramFilter {
-        let mut bits = vec![0u64; 1 << (GRAM_BITS - 6)];
+        let mut bits = Box::new([0u64; 1 << (GRAM_BITS - 6)]);
         let mut heads: Vec<(u32, u32)> = atoms
             .iter()
             .enumerate()
@@ -114,20 +114,28 @@ impl GramFilter {
         if lower.len() < 4 {
             return;
         }
-        let mut g = gram(&lower[..4]);
+        // Positions 0..=last start a 4-byte window; `rest` feeds the rolling window.
         let last = (lower.len() - 4).min(limit.saturating_sub(1));
+        let mut g = gram(&lower[..4]);
+        let rest = &lower[4..4 + last];
         let mut i = 0;
-        loop {
-            let h = gram_hash(g);
-            if self.bits[h >> 6] & (1 << (h & 63)) != 0 {
+        for &next in rest {
+            if self.hit(g) {
                 self.verify(lower, i, g, &mut f);
             }
-            if i >= last {
-                break;
-            }
-            g = (g >> 8) | (u32::from(lower[i + 4]) << 24);
+            g = (g >> 8) | (u32::from(next) << 24);
             i += 1;
         }
+        if self.hit(g) {
+            self.verify(lower, i, g, &mut f);
+        }
+    }
+
+    #[inline(always)]
+    fn hit(&self, g: u32) -> bool {
+        let h = gram_hash(g);
+        // `h < 2^GRAM_BITS`, so `h >> 6` is in bounds of the fixed-size bitmap.
+        self.bits[h >> 6] & (1 << (h & 63)) != 0
     }
 
     #[inline(never)]

@@ -156,10 +156,9 @@ fn base64_runs(hay: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut floor = 0;
     std::iter::from_fn(move || {
         while i + BLOCK <= hay.len() {
-            let all = hay[i..i + BLOCK]
-                .iter()
-                .fold(true, |all, &b| all & is_base64_byte(b));
-            if !all {
+            let mut word = [0u8; BLOCK];
+            word.copy_from_slice(&hay[i..i + BLOCK]);
+            if !maybe_all_base64(u64::from_le_bytes(word)) {
                 i += BLOCK;
                 continue;
             }
@@ -190,6 +189,29 @@ fn base64_runs(hay: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
         }
         None
     })
+}
+
+/// SWAR test of 8 bytes at once, without a branch per byte: false if some byte is surely not
+/// standard base64. (Bytes are case-folded by setting bit 5, which also maps a few control
+/// characters onto the alphabet; so "true" means "maybe", and runs are then checked exactly.)
+#[inline(always)]
+fn maybe_all_base64(word: u64) -> bool {
+    const H: u64 = 0x8080_8080_8080_8080;
+    const fn rep(b: u8) -> u64 {
+        u64::from_ne_bytes([b; 8])
+    }
+    if word & H != 0 {
+        return false; // a byte >= 0x80
+    }
+    let x = word | rep(0x20);
+    // Per byte (all < 0x80 here): high bit set iff x >= lo, resp. x <= hi; no borrow crosses
+    // a byte because every minuend byte has its high bit set.
+    let ge = |lo: u8| ((x | H) - rep(lo)) & H;
+    let le = |hi: u8| ((rep(hi) | H) - x) & H;
+    let letters = ge(b'a') & le(b'z');
+    let slash_digits = ge(b'/') & le(b'9');
+    let plus = ge(b'+') & le(b'+');
+    (letters | slash_digits | plus) == H
 }
 
 /// Bytes that may appear in a URL or form body.
@@ -277,6 +299,24 @@ mod tests {
         // Two runs separated by one byte, and a run at the very end.
         let hay = b"SGVsbG8gd29ybGQs SGVsbG8gd29ybGQs";
         assert_eq!(base64_runs(hay).collect::<Vec<_>>(), vec![0..16, 17..33]);
+    }
+
+    #[test]
+    fn the_block_test_never_rejects_base64() {
+        for b in 0..=255u8 {
+            let word = u64::from_le_bytes([b, b'A', b'z', b'0', b'9', b'+', b'/', b'm']);
+            if is_base64_byte(b) {
+                assert!(maybe_all_base64(word), "byte {b:#x} rejected");
+            }
+            if b >= 0x80
+                || matches!(
+                    b,
+                    b' ' | b'"' | b'\'' | b':' | b'=' | b'_' | b'-' | b'.' | b'\n'
+                )
+            {
+                assert!(!maybe_all_base64(word), "byte {b:#x} accepted");
+            }
+        }
     }
 
     #[test]

@@ -65,8 +65,8 @@ impl Scanner {
         };
         let cwd = std::env::current_dir().unwrap_or_default();
         let root = walk::lexical_absolute(&cwd, &options.root);
-        let (tx, rx) = sync_channel::<Walked>(4096);
-        let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<Vec<Walked>>(4096 / walk::BATCH);
+        let outcomes: Vec<Vec<Outcome>> = std::thread::scope(|scope| {
             let walk_options = options.walk;
             scope.spawn(move || walk::walk(paths, walk_options, &tx));
             pool.install(|| {
@@ -74,21 +74,28 @@ impl Scanner {
                     .par_bridge()
                     .map_init(
                         || (Scratch::default(), Vec::new()),
-                        |(scratch, buf), item| match item {
-                            Walked::File(path) => self.scan_file(&path, &cwd, &root, scratch, buf),
-                            Walked::Error { path, message } => {
-                                Outcome::Error(InputError { path, message })
-                            }
-                            Walked::Skipped { path, reason } => {
-                                Outcome::Skipped(Skipped { path, reason })
-                            }
-                            Walked::Warning(w) => Outcome::Warning(w),
+                        |(scratch, buf), batch| {
+                            batch
+                                .into_iter()
+                                .map(|item| match item {
+                                    Walked::File(path) => {
+                                        self.scan_file(&path, &cwd, &root, scratch, buf)
+                                    }
+                                    Walked::Error { path, message } => {
+                                        Outcome::Error(InputError { path, message })
+                                    }
+                                    Walked::Skipped { path, reason } => {
+                                        Outcome::Skipped(Skipped { path, reason })
+                                    }
+                                    Walked::Warning(w) => Outcome::Warning(w),
+                                })
+                                .collect()
                         },
                     )
                     .collect()
             })
         });
-        for outcome in outcomes {
+        for outcome in outcomes.into_iter().flatten() {
             report.absorb(outcome);
         }
         report.sort();

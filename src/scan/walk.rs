@@ -33,10 +33,30 @@ impl Default for WalkOptions {
     }
 }
 
-/// Walks `roots`, sending every entry to `tx`. Hidden files are walked (`.env` matters);
-/// `.git` directories are not (their objects are scanned by the git-aware scan instead).
-/// When roots overlap (`scan . src`), each file is sent once.
-pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &SyncSender<Walked>) {
+/// Entries sent per message: one channel operation (and at most one wake-up of a worker)
+/// per batch instead of per file. Small enough to keep two workers balanced at the end.
+pub const BATCH: usize = 16;
+
+/// Walks `roots`, sending every entry to `tx` in batches of up to [`BATCH`]. Hidden files are
+/// walked (`.env` matters); `.git` directories are not (their objects are scanned by the
+/// git-aware scan instead). When roots overlap (`scan . src`), each file is sent once.
+pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &SyncSender<Vec<Walked>>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    walk_items(roots, options, |item| {
+        batch.push(item);
+        if batch.len() < BATCH {
+            return true;
+        }
+        tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+            .is_ok()
+    });
+    if !batch.is_empty() {
+        let _ = tx.send(batch);
+    }
+}
+
+/// Calls `emit` for every entry; stops when it returns false.
+fn walk_items(roots: &[PathBuf], options: WalkOptions, mut emit: impl FnMut(Walked) -> bool) {
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut seen: Option<HashSet<PathBuf>> = (roots.len() > 1).then(HashSet::new);
     let Some((first, rest)) = roots.split_first() else {
@@ -62,10 +82,12 @@ pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &SyncSender<Walked>) {
                 let Some(ft) = entry.file_type() else {
                     // Only stdin has no type, and stdin never reaches the walker; should
                     // anything else, it is reported rather than skipped.
-                    let _ = tx.send(Walked::Error {
+                    if !emit(Walked::Error {
                         path: display(entry.path()),
                         message: "file type unknown: not scanned".into(),
-                    });
+                    }) {
+                        return;
+                    }
                     continue;
                 };
                 let path = entry.into_path();
@@ -93,7 +115,7 @@ pub fn walk(roots: &[PathBuf], options: WalkOptions, tx: &SyncSender<Walked>) {
             }
             Err(err) => classify_error(err),
         };
-        if tx.send(item).is_err() {
+        if !emit(item) {
             return;
         }
     }

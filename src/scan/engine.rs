@@ -4,8 +4,10 @@
 //! 2. For each rule that had a hit, its regex runs only in windows of `max_len` bytes around
 //!    the hits (merged when they overlap), so the cost is bounded by the hits, not the file.
 //!    Look-around assertions see the real bytes outside the window.
-//! 3. Candidates pass the shared filters (samples, placeholders, entropy, checksum, context),
-//!    then overlapping candidates of different rules are reduced to the most confident one.
+//! 3. Candidates pass the shared filters (samples, placeholders, entropy, character classes,
+//!    value-is-code for the generic family, checksum, context).
+//! 4. Base64 and percent-encoded spans are decoded and scanned again (`scan::encoded`), then
+//!    overlapping candidates of different rules are reduced to the most confident one.
 
 use std::ops::Range;
 

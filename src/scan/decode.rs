@@ -24,12 +24,6 @@ const B64: [u8; 256] = {
     t
 };
 
-/// True for a byte of either base64 alphabet (padding excluded).
-#[inline]
-pub fn is_base64_byte(b: u8) -> bool {
-    B64[b as usize] != NONE
-}
-
 /// True for a byte of the standard base64 alphabet (`A-Za-z0-9+/`): what encoded spans are
 /// searched for. (URL-safe base64 is JWTs and URL tokens, which rules match directly; leaving
 /// out `-` and `_` keeps snake_case identifiers from forming long runs.)

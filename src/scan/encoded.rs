@@ -13,7 +13,7 @@
 
 use std::ops::Range;
 
-use super::decode::{self, is_standard_base64_byte as is_base64_byte};
+use super::decode::{self, is_standard_base64_byte};
 use super::engine::{find_plain, resolve_overlaps, Candidate, EngineError, Scratch};
 use super::position::{line_end, line_start};
 use super::rules::RuleSet;
@@ -163,11 +163,11 @@ fn base64_runs(hay: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
                 continue;
             }
             let mut start = i;
-            while start > floor && is_base64_byte(hay[start - 1]) {
+            while start > floor && is_standard_base64_byte(hay[start - 1]) {
                 start -= 1;
             }
             let mut data_end = i + BLOCK;
-            while data_end < hay.len() && is_base64_byte(hay[data_end]) {
+            while data_end < hay.len() && is_standard_base64_byte(hay[data_end]) {
                 data_end += 1;
             }
             let mut end = data_end;
@@ -305,7 +305,7 @@ mod tests {
     fn the_block_test_never_rejects_base64() {
         for b in 0..=255u8 {
             let word = u64::from_le_bytes([b, b'A', b'z', b'0', b'9', b'+', b'/', b'm']);
-            if is_base64_byte(b) {
+            if is_standard_base64_byte(b) {
                 assert!(maybe_all_base64(word), "byte {b:#x} rejected");
             }
             if b >= 0x80

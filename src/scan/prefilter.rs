@@ -157,20 +157,17 @@ impl GramFilter {
             return;
         }
         // An atom starting before `limit` has its anchor up to `max_offset` bytes later.
-        // Positions 0..=last start a 4-byte window; `rest` feeds the rolling window.
+        // Positions 0..=last start a 4-byte window. Each window is loaded on its own: a
+        // rolling window (`g >> 8 | next << 24`) chains every position to the previous one
+        // through a 3-cycle `shrd`.
         let last = (lower.len() - 4).min((limit + self.max_offset).saturating_sub(1));
-        let mut g = gram(&lower[..4]);
-        let rest = &lower[4..4 + last];
-        let mut i = 0;
-        for &next in rest {
+        let windows = &lower[..last + 4];
+        for i in 0..=last {
+            let g =
+                u32::from_le_bytes([windows[i], windows[i + 1], windows[i + 2], windows[i + 3]]);
             if self.hit(g) {
                 self.verify(lower, i, g, limit, &mut f);
             }
-            g = (g >> 8) | (u32::from(next) << 24);
-            i += 1;
-        }
-        if self.hit(g) {
-            self.verify(lower, i, g, limit, &mut f);
         }
     }
 

@@ -1,6 +1,7 @@
-//! Decoders for secrets hidden in encoded text: base64 (standard and URL-safe, padding
-//! optional) and percent-encoding. Pure functions over bytes; the engine decides where to
-//! apply them (see `engine::find_encoded`).
+//! Decoding primitives for secrets hidden in encoded text: base64 (standard and URL-safe,
+//! padding optional), hex escapes, and the text/credentials tests on decoded bytes. Pure
+//! functions over bytes; `scan::encoded` finds the spans and percent-decodes them with an
+//! offset map.
 
 /// Value of a base64 character (standard or URL-safe alphabet), or `NONE`.
 const NONE: u8 = 0xff;
@@ -139,25 +140,6 @@ pub fn hex_byte(hex: &[u8]) -> Option<u8> {
     Some((hi * 16 + lo) as u8)
 }
 
-/// Decodes `%XX` escapes (and leaves everything else as is). `None` if there is no escape or
-/// an escape is malformed.
-pub fn percent(input: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    let mut escapes = 0;
-    while i < input.len() {
-        if input[i] == b'%' {
-            out.push(hex_byte(input.get(i + 1..i + 3)?)?);
-            escapes += 1;
-            i += 3;
-        } else {
-            out.push(input[i]);
-            i += 1;
-        }
-    }
-    (escapes > 0).then_some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,13 +178,5 @@ mod tests {
         assert!(!is_credentials(b"deploy:"));
         assert!(!is_credentials(b"nocolon"));
         assert!(!is_credentials(b"a:b\nc"));
-    }
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(percent(b"p%40ss%2Fw").unwrap(), b"p@ss/w");
-        assert!(percent(b"plain").is_none());
-        assert!(percent(b"bad%2").is_none());
-        assert!(percent(b"bad%zz").is_none());
     }
 }

@@ -331,5 +331,8 @@ mod tests {
         let (text, offsets) = percent_decode_mapped(b"a%2Fb").unwrap();
         assert_eq!(text, b"a/b");
         assert_eq!(offsets, vec![0, 1, 4]);
+        // Malformed escapes stay as they are; a run without a valid escape is not decoded.
+        assert_eq!(percent_decode_mapped(b"a%2Fb%zz").unwrap().0, b"a/b%zz");
+        assert!(percent_decode_mapped(b"plain%2").is_none());
     }
 }

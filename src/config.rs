@@ -21,6 +21,18 @@
 //! keywords = ["acme_"]
 //! pattern = '''\bacme_[a-z0-9]{32}\b'''
 //! examples = ["k = 'acme_...'"]
+//!
+//! # `amplihack-remote run` (feature `exec`): retries, bounds and the command per mode.
+//! [run]
+//! provision_attempts = 3          # `azlin new` attempts (quota errors fail at once)
+//! retry_delay_seconds = 30        # first delay between attempts, doubled each time
+//! transfer_attempts = 2           # `azlin cp` attempts per file
+//! max_result_bytes = 2147483648   # largest result bundle / log archive accepted (bytes)
+//! max_log_bytes = 536870912       # largest decompressed log tree accepted (bytes)
+//!
+//! [run.templates]
+//! # argv words; `{prompt}` and `{max_turns}` are replaced inside words, never split them.
+//! fix = ["amplihack", "claude", "--auto", "--max-turns", "{max_turns}", "--", "-p", "/amplihack:fix {prompt}"]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -47,6 +59,32 @@ pub struct Config {
     pub allowlist: AllowlistConfig,
     #[serde(default)]
     pub rules: Vec<RuleDef>,
+    /// Settings of `run` (read, and checked for unknown keys, in every build).
+    #[serde(default)]
+    pub run: RunConfig,
+}
+
+/// The `[run]` table. Every value is optional; the executor supplies the defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    pub provision_attempts: Option<u32>,
+    pub retry_delay_seconds: Option<u64>,
+    pub transfer_attempts: Option<u32>,
+    pub max_result_bytes: Option<u64>,
+    pub max_log_bytes: Option<u64>,
+    #[serde(default)]
+    pub templates: TemplatesConfig,
+}
+
+/// `[run.templates]`: the command run on the VM for each mode, as argv words.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplatesConfig {
+    pub auto: Option<Vec<String>>,
+    pub ultrathink: Option<Vec<String>>,
+    pub analyze: Option<Vec<String>>,
+    pub fix: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -178,5 +216,18 @@ mod tests {
         .unwrap();
         assert_eq!(c.disable_rules, vec!["jwt"]);
         assert_eq!(c.allowlist.paths, vec!["corpus/**"]);
+    }
+
+    #[test]
+    fn run_table_is_strict() {
+        let c = Config::parse(
+            "[run]\nretry_delay_seconds = 0\n[run.templates]\nauto = ['a', '{prompt}']\n",
+            "c",
+        )
+        .unwrap();
+        assert_eq!(c.run.retry_delay_seconds, Some(0));
+        assert_eq!(c.run.templates.auto.unwrap(), vec!["a", "{prompt}"]);
+        assert!(Config::parse("[run]\nretry_delay = 0\n", "c").is_err());
+        assert!(Config::parse("[run.templates]\nhelp = ['x']\n", "c").is_err());
     }
 }

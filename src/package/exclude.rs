@@ -1,5 +1,5 @@
-//! The 18 exclusion patterns of the original module, plus `.claude/runtime/logs`, matched at
-//! any depth: `config/.env`, `web/node_modules/x.js` and `a/b/.DS_Store` are excluded, not
+//! The 18 exclusion patterns of the original module, plus `.claude/runtime/logs` and
+//! `.claude/runtime/remote` (results of earlier remote runs), matched at any depth: `config/.env`, `web/node_modules/x.js` and `a/b/.DS_Store` are excluded, not
 //! only root-level ones (the original anchored them at the root).
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
@@ -29,6 +29,10 @@ pub const PATTERNS: [&str; 18] = [
 /// Dropped from the archive too (the agent's own logs).
 pub const CLAUDE_LOGS: &str = ".claude/runtime/logs";
 
+/// Dropped from the archive too: what `run` retrieved from earlier remote runs (result
+/// bundles, log archives). They came from a VM and must never ship back in a later archive.
+pub const CLAUDE_REMOTE_RESULTS: &str = ".claude/runtime/remote";
+
 /// The compiled exclusion set.
 #[derive(Debug, Clone)]
 pub struct Exclusions {
@@ -38,7 +42,8 @@ pub struct Exclusions {
 }
 
 impl Exclusions {
-    /// The 18 patterns plus `.claude/runtime/logs`, each at any depth. A name pattern
+    /// The 18 patterns plus `.claude/runtime/logs` and `.claude/runtime/remote`, each at any
+    /// depth. A name pattern
     /// (`*.pem`) matches a file or directory of that name anywhere, and everything under such
     /// a directory; a directory pattern (`node_modules/*`) matches everything under a
     /// directory of that path anywhere.
@@ -52,7 +57,11 @@ impl Exclusions {
                 origin.push(from);
             }
         };
-        for p in PATTERNS.iter().copied().chain([CLAUDE_LOGS]) {
+        for p in PATTERNS
+            .iter()
+            .copied()
+            .chain([CLAUDE_LOGS, CLAUDE_REMOTE_RESULTS])
+        {
             match p.strip_suffix("/*") {
                 Some(dir) => add(format!("**/{dir}/**"), p),
                 None => {
@@ -113,6 +122,8 @@ mod tests {
             "c.pfx",
             ".claude/runtime/logs/session.log",
             "sub/.claude/runtime/logs/a/b.log",
+            ".claude/runtime/remote/20260101-000000-abcdef/results.bundle",
+            ".claude/runtime/remote",
             "secret-dir/inside.txt",
         ] {
             assert!(e.is_excluded(p), "{p} should be excluded");
@@ -122,6 +133,7 @@ mod tests {
             "environment.md",
             "docs/key-concepts.md",
             ".claude/runtime/other.txt",
+            ".claude/runtime/remote-notes.md",
             ".claude/settings.json",
             "my.venv.txt",
             "venvx/a",
@@ -130,5 +142,9 @@ mod tests {
         }
         assert_eq!(e.matching("config/.env.local"), Some(".env*"));
         assert_eq!(e.matching("web/node_modules/x.js"), Some("node_modules/*"));
+        assert_eq!(
+            e.matching(".claude/runtime/remote/r/logs.tar.zst"),
+            Some(CLAUDE_REMOTE_RESULTS)
+        );
     }
 }

@@ -27,7 +27,18 @@ pub fn install_interrupt_handler() {
     });
 }
 
-fn remove_registered() {
+/// Keeps the default handler (remove, then exit 130) from ever being installed: for a caller
+/// that handles Ctrl-C itself (`run` must delete a VM before it exits) and calls
+/// [`remove_registered`] on its own way out. Returns false if the default handler was
+/// already installed.
+pub fn take_over_interrupts() -> bool {
+    let mut taken = false;
+    HANDLER.call_once(|| taken = true);
+    taken
+}
+
+/// Removes every registered directory and partial output now.
+pub fn remove_registered() {
     let paths = match CLEANUP.lock() {
         Ok(mut g) => std::mem::take(&mut *g),
         Err(p) => std::mem::take(&mut *p.into_inner()),

@@ -6,6 +6,7 @@ mod package;
 mod precision;
 mod rules;
 mod staged;
+mod standin;
 mod support;
 mod suppression;
 mod unpack;

@@ -18,4 +18,6 @@ pub mod digest;
 pub mod git;
 pub mod output;
 pub mod package;
+#[cfg(feature = "exec")]
+pub mod remote;
 pub mod scan;

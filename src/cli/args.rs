@@ -50,6 +50,105 @@ pub enum Command {
     Unpack(UnpackArgs),
     /// Print the public key that signs context archives (creating the key on first use)
     Key,
+    /// Run amplihack on an Azure VM (through azlin) and bring the results back
+    ///
+    /// Seven steps: validate, package (the scan gate), provision or reuse a VM, transfer,
+    /// execute, retrieve and integrate the results (branches into `remote-exec/<branch>`,
+    /// logs into `.claude/runtime/logs/remote/<run-id>/`), clean up. ANTHROPIC_API_KEY is
+    /// read from the environment and reaches the VM only on ssh's standard input.
+    #[cfg(feature = "exec")]
+    #[command(after_help = RUN_EXIT_CODES)]
+    Run(RunArgs),
+}
+
+#[cfg(feature = "exec")]
+const RUN_EXIT_CODES: &str = "\
+Exit codes:
+  0    success: results integrated (and the VM deleted unless kept)
+  1    secrets found by the packaging gate: nothing was provisioned
+  2    usage, validation or preflight error: nothing was provisioned
+  3    provisioning failed
+  4    transfer failed
+  5    the remote command failed (non-zero exit) or the remote setup failed
+  6    timed out
+  7    retrieving or integrating the results failed (hostile or missing results)
+  8    cleanup failed (the VM could not be deleted: its kill command is printed)
+  130  interrupted (Ctrl-C): a VM created by this run is deleted, or reported
+On any failure the VM is kept and the commands to continue are printed:
+  azlin connect NAME      azlin kill NAME --force";
+
+/// The amplihack mode (`run`).
+#[cfg(feature = "exec")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunMode {
+    /// `amplihack claude --auto` with the prompt
+    Auto,
+    /// the same, with the prompt prefixed by `/amplihack:ultrathink`
+    Ultrathink,
+    /// the same, with the prompt prefixed by `/amplihack:analyze`
+    Analyze,
+    /// the same, with the prompt prefixed by `/amplihack:fix`
+    Fix,
+}
+
+#[cfg(feature = "exec")]
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The amplihack mode (the command run on the VM comes from its template)
+    #[arg(value_enum, value_name = "COMMAND")]
+    pub command: RunMode,
+    /// The task for the agent (passed as one safely quoted argument)
+    #[arg(value_name = "PROMPT")]
+    pub prompt: String,
+    /// Maximum agent turns
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub max_turns: u32,
+    /// VM size: s, m, l, xl (Standard_D2s_v3, Standard_D4s_v3, Standard_E16as_v5,
+    /// Standard_E32as_v5) or a full Azure size
+    #[arg(long, value_name = "SIZE", default_value = "Standard_D2s_v3", value_parser = parse_vm_size)]
+    pub vm_size: String,
+    /// Use exactly this VM (it must exist; it is never deleted by run)
+    #[arg(long, value_name = "NAME", value_parser = parse_vm_name)]
+    pub vm_name: Option<String>,
+    /// Keep the VM after a successful run (it is tagged for reuse)
+    #[arg(long)]
+    pub keep_vm: bool,
+    /// Always provision a fresh VM (skip the reuse search)
+    #[arg(long, conflicts_with = "vm_name")]
+    pub no_reuse: bool,
+    /// Time limit of the remote command, in minutes
+    #[arg(long, value_name = "MINUTES", default_value_t = 120, value_parser = clap::value_parser!(u64).range(5..=480))]
+    pub timeout: u64,
+    /// Time limit in seconds, overriding --timeout (a testing aid)
+    #[arg(long, value_name = "SECONDS", hide = true, value_parser = clap::value_parser!(u64).range(1..=28800))]
+    pub timeout_seconds: Option<u64>,
+    /// Azure region for a new VM (default: azlin's configuration)
+    #[arg(long, value_name = "REGION", value_parser = parse_region)]
+    pub region: Option<String>,
+    /// Validate and scan, print the plan and the azlin calls; provision nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Pass azlin's --yes to `azlin new` (it forwards local credentials to the VM)
+    #[arg(long)]
+    pub yes: bool,
+    /// Worker threads for the packaging scan (default: one per core)
+    #[arg(short = 'j', long = "threads", value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+}
+
+#[cfg(feature = "exec")]
+fn parse_vm_size(s: &str) -> Result<String, String> {
+    amplihack_remote::remote::options::resolve_vm_size(s)
+}
+
+#[cfg(feature = "exec")]
+fn parse_vm_name(s: &str) -> Result<String, String> {
+    amplihack_remote::remote::options::check_vm_name(s).map(|_| s.to_string())
+}
+
+#[cfg(feature = "exec")]
+fn parse_region(s: &str) -> Result<String, String> {
+    amplihack_remote::remote::options::check_region(s).map(|_| s.to_string())
 }
 
 const PACKAGE_EXIT_CODES: &str = "\
@@ -263,6 +362,46 @@ mod tests {
         assert_eq!(parse_size("2048"), Ok(2048));
         assert!(parse_size("5 parsecs").is_err());
         assert!(parse_size("0").is_err());
+    }
+
+    #[cfg(feature = "exec")]
+    #[test]
+    fn run_options_are_range_checked() {
+        let parse = |extra: &[&str]| {
+            let mut a = vec!["amplihack-remote", "run"];
+            a.extend_from_slice(extra);
+            Cli::try_parse_from(a)
+        };
+        let cli = parse(&["auto", "do it"]).unwrap();
+        let Command::Run(r) = cli.command else {
+            panic!("run expected")
+        };
+        assert_eq!((r.max_turns, r.timeout), (10, 120));
+        assert_eq!(r.vm_size, "Standard_D2s_v3");
+        assert_eq!(r.command, RunMode::Auto);
+        for bad in [
+            &["auto", "x", "--max-turns", "0"][..],
+            &["auto", "x", "--max-turns", "51"],
+            &["auto", "x", "--timeout", "4"],
+            &["auto", "x", "--timeout", "481"],
+            &["auto", "x", "--timeout-seconds", "0"],
+            &["auto", "x", "--vm-size", "huge"],
+            &["auto", "x", "--vm-name", "-bad-"],
+            &["auto", "x", "--region", "east us"],
+            &["auto", "x", "--vm-name", "a", "--no-reuse"],
+            &["ship", "x"],
+            &["auto"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let e = parse(&["auto", "x", "--max-turns", "51"]).unwrap_err().to_string();
+        assert!(e.contains("1..=50"), "{e}");
+        let cli = parse(&["fix", "x", "--vm-size", "l", "--timeout-seconds", "3"]).unwrap();
+        let Command::Run(r) = cli.command else {
+            panic!("run expected")
+        };
+        assert_eq!(r.vm_size, "Standard_E16as_v5");
+        assert_eq!(r.timeout_seconds, Some(3));
     }
 
     #[test]

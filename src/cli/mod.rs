@@ -6,6 +6,8 @@ mod hook_cmd;
 mod key_cmd;
 mod package_cmd;
 mod rules_cmd;
+#[cfg(feature = "exec")]
+mod run_cmd;
 mod scan_cmd;
 mod unpack_cmd;
 mod verify_cmd;
@@ -38,6 +40,8 @@ pub fn run() -> i32 {
         Command::Verify(a) => verify_cmd::run(a),
         Command::Unpack(a) => unpack_cmd::run(a),
         Command::Key => key_cmd::run(),
+        #[cfg(feature = "exec")]
+        Command::Run(a) => run_cmd::run(a),
     };
     match result {
         Ok(code) => code,

@@ -394,7 +394,9 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
-        let e = parse(&["auto", "x", "--max-turns", "51"]).unwrap_err().to_string();
+        let e = parse(&["auto", "x", "--max-turns", "51"])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("1..=50"), "{e}");
         let cli = parse(&["fix", "x", "--vm-size", "l", "--timeout-seconds", "3"]).unwrap();
         let Command::Run(r) = cli.command else {

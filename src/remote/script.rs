@@ -222,7 +222,7 @@ zstd -dc {archive_name} | tar -x --no-same-owner --no-same-permissions -C "$RUN_
 BUNDLE="$RUN_DIR/ctx/repo.bundle"
 mkdir -p "$HOME/workspace"
 [ ! -e "$WS" ] || fail {restore} "$WS already exists: refusing to touch another run's workspace"
-git clone -q --no-checkout -- "$BUNDLE" "$WS" || fail {restore} "git clone of the bundle failed"
+git -c init.defaultBranch=main clone -q --no-checkout -- "$BUNDLE" "$WS" || fail {restore} "git clone of the bundle failed"
 cd "$WS"
 if [ -n "$BRANCH" ]; then
   git checkout -q -f -B "$BRANCH" "$HEAD_COMMIT" || fail {restore} "cannot check out $BRANCH at $HEAD_COMMIT"

@@ -328,12 +328,14 @@ pub async fn use_named(
     }
     match busy(azlin, cancel, name).await.map_err(fail)? {
         Ok(None) => {}
-        Ok(Some(run)) => return Err(Stage::Provisioning.error(
-            format!(
+        Ok(Some(run)) => {
+            return Err(Stage::Provisioning.error(
+                format!(
                 "VM '{name}' is busy with run {run}: wait for it to finish, or choose another VM"
             ),
-            ctx,
-        )),
+                ctx,
+            ))
+        }
         Err(e) => {
             return Err(
                 Stage::Provisioning.error(format!("VM '{name}' cannot be reached: {e}"), ctx)

@@ -302,14 +302,16 @@ async fn body(
     let out = match execute::run(&azlin, cancel, &vm.name, &script, &key, checked.run.timeout).await
     {
         Ok(out) => out,
-        Err(AzlinError::Timeout { .. }) => return Err(RemoteError::Timeout {
-            message: format!(
+        Err(AzlinError::Timeout { .. }) => {
+            return Err(RemoteError::Timeout {
+                message: format!(
                 "{}: the VM did not finish within the limit plus {} minutes, so azlin was stopped",
                 timeout_message(checked.run.timeout),
                 execute::GUARD_MARGIN.as_secs() / 60
             ),
-            context: st.ctx.clone(),
-        }),
+                context: st.ctx.clone(),
+            })
+        }
         Err(e) => return Err(step_error(Stage::Execution, e, &st.ctx)),
     };
     if !execute::finished(&out, &run_id) {

@@ -5,6 +5,8 @@ mod outputs;
 mod package;
 mod precision;
 mod rules;
+#[cfg(feature = "exec")]
+mod run_e2e;
 mod staged;
 mod standin;
 mod support;

@@ -107,11 +107,11 @@ fn rev(git: &Git, spec: &str) -> Option<String> {
         .filter(|s| is_oid(s))
 }
 
+/// `(branch, commit)` pairs to import, and the refused refs with reasons.
+pub type Heads = (Vec<(String, String)>, Vec<String>);
+
 /// The heads of `bundle` that may be imported, and the refused ones with reasons.
-pub fn acceptable_heads(
-    git: &Git,
-    bundle: &Path,
-) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+pub fn acceptable_heads(git: &Git, bundle: &Path) -> Result<Heads, String> {
     let b = bundle.to_string_lossy();
     git.run(&["bundle", "verify", "-q", &b])
         .map_err(|e| format!("the result bundle does not verify: {e}"))?;

@@ -1,12 +1,17 @@
 //! `amplihack-remote run` (feature `exec`): the seed's remote workflow in seven reported
 //! steps, against azlin 2.7.3's contract.
 //!
-//! 1. validate (azlin, the repository, `.claude`, the API key), 2. package (the packager's
-//! scan gate and signed archive, in a private temporary directory), 3. provision or reuse a
-//! VM ([`vm`]), 4. transfer ([`transfer`]), 5. execute one remote script ([`script`],
-//! [`execute`]), 6. retrieve ([`retrieve`]) and integrate ([`integrate`]) the results,
-//! 7. clean up. [`execute_remote_workflow`] is the library entry point; errors are
-//! [`RemoteError`]s with the exit codes of [`exit`].
+//! 1. validate (azlin, the repository, `.claude`, the API key);
+//! 2. package (the packager's scan gate and signed archive, in a private temporary
+//!    directory);
+//! 3. provision or reuse a VM ([`vm`]);
+//! 4. transfer ([`transfer`]);
+//! 5. execute one remote script ([`script`], [`execute`]);
+//! 6. retrieve ([`retrieve`]) and integrate ([`integrate`]) the results;
+//! 7. clean up.
+//!
+//! [`execute_remote_workflow`] is the library entry point; errors are [`RemoteError`]s with
+//! the exit codes of [`exit`].
 //!
 //! The API key is read from our environment and reaches the VM only through the standard
 //! input of the one `azlin connect` call that runs the script; it is removed from the

@@ -282,8 +282,11 @@ fn extract_into(archive: &Path, dir: &Path, max_bytes: u64) -> Result<Extracted,
 mod tests {
     use super::*;
 
-    /// A tar.zst of raw entries: (name, type, data, link target).
-    pub(crate) fn archive(entries: &[(&[u8], tar::EntryType, &[u8], &[u8])]) -> Vec<u8> {
+    /// A raw entry: (name, type, data, link target).
+    type Raw<'a> = (&'a [u8], tar::EntryType, &'a [u8], &'a [u8]);
+
+    /// A tar.zst of raw entries.
+    fn archive(entries: &[Raw]) -> Vec<u8> {
         let mut out = Vec::new();
         for (name, kind, data, link) in entries {
             let mut h = tar::Header::new_gnu();
@@ -301,10 +304,7 @@ mod tests {
         zstd::encode_all(out.as_slice(), 1).unwrap()
     }
 
-    fn run(
-        entries: &[(&[u8], tar::EntryType, &[u8], &[u8])],
-        max: u64,
-    ) -> (tempfile::TempDir, Result<Extracted, String>) {
+    fn run(entries: &[Raw], max: u64) -> (tempfile::TempDir, Result<Extracted, String>) {
         let work = tempfile::tempdir().unwrap();
         let a = work.path().join("logs.tar.zst");
         std::fs::write(&a, archive(entries)).unwrap();
@@ -345,7 +345,7 @@ mod tests {
 
     #[test]
     fn hostile_archives_are_refused_whole() {
-        let cases: Vec<(Vec<(&[u8], T, &[u8], &[u8])>, &str)> = vec![
+        let cases: Vec<(Vec<Raw>, &str)> = vec![
             (vec![(b"../../evil", T::Regular, b"x", b"")], "outside"),
             (
                 vec![(b".claude/runtime/logs/../../../evil", T::Regular, b"x", b"")],

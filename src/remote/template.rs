@@ -167,8 +167,10 @@ mod tests {
 
     #[test]
     fn overrides_are_checked() {
-        let mut c = TemplatesConfig::default();
-        c.fix = Some(vec!["my-agent".into(), "--task={prompt}".into()]);
+        let c = TemplatesConfig {
+            fix: Some(vec!["my-agent".into(), "--task={prompt}".into()]),
+            ..TemplatesConfig::default()
+        };
         let t = Templates::from_config(&c).unwrap();
         assert_eq!(render(&t.fix, "a b", 1), ["my-agent", "--task=a b"]);
         for bad in [

@@ -486,6 +486,147 @@ pub fn report(s: &Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::RuleSet;
+
+    fn g(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn commit(dir: &Path, file: &str, text: &str) -> String {
+        std::fs::write(dir.join(file), text).unwrap();
+        g(dir, &["add", "-A"]);
+        g(dir, &["commit", "-q", "-m", file]);
+        g(dir, &["rev-parse", "HEAD"])
+    }
+
+    /// Real repositories: counts are distinct commits and paths, divergence follows the
+    /// seed's rule, a second import updates the ref with the old value in the reflog, and a
+    /// hostile branch name is refused.
+    #[test]
+    fn imports_count_and_detect_divergence() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (user, vm) = (tmp.path().join("user"), tmp.path().join("vm"));
+        std::fs::create_dir(&user).unwrap();
+        g(&user, &["init", "-q", "-b", "main"]);
+        g(&user, &["config", "core.logAllRefUpdates", "false"]);
+        let a = commit(&user, "a.txt", "a\n");
+        g(&user, &["checkout", "-q", "-b", "feature"]);
+        let f = commit(&user, "f.txt", "f\n");
+        g(&user, &["checkout", "-q", "main"]);
+        g(tmp.path(), &["clone", "-q", user.to_str().unwrap(), "vm"]);
+        // On the VM: main gains one commit touching two files; feature is rebuilt from A
+        // (diverged from the user's F); a new branch.
+        std::fs::write(vm.join("a.txt"), "a2\n").unwrap();
+        commit(&vm, "b.txt", "b\n");
+        g(&vm, &["checkout", "-q", "-B", "feature", &a]);
+        let gg = commit(&vm, "g.txt", "g\n");
+        g(&vm, &["checkout", "-q", "-b", "newb", &a]);
+        commit(&vm, "n.txt", "n\n");
+        g(&vm, &["update-ref", "refs/heads/-evil", &a]);
+        let bundle = tmp.path().join("r.bundle");
+        g(
+            &vm,
+            &[
+                "bundle",
+                "create",
+                "-q",
+                bundle.to_str().unwrap(),
+                "--branches",
+            ],
+        );
+        let scanner = Scanner::new(RuleSet::builtin().unwrap());
+        let s = integrate(&user, &bundle, &a, &scanner).unwrap();
+        let by = |n: &str| s.branches.iter().find(|b| b.name == n).unwrap().clone();
+        assert_eq!(s.branches.len(), 3, "{:?}", s.branches);
+        assert!(
+            s.refused.iter().any(|r| r.contains("-evil")),
+            "{:?}",
+            s.refused
+        );
+        let main = by("main");
+        assert_eq!(
+            (
+                main.status,
+                main.new_commits,
+                main.files_changed,
+                main.diverged
+            ),
+            (BranchStatus::New, 1, 2, false)
+        );
+        let feature = by("feature");
+        assert_eq!(
+            (feature.new_commits, feature.files_changed, feature.diverged),
+            (1, 1, true)
+        );
+        assert_eq!(feature.local.as_deref(), Some(f.as_str()));
+        let newb = by("newb");
+        assert_eq!(
+            (newb.new_commits, newb.files_changed, newb.local.is_some()),
+            (1, 1, false)
+        );
+        assert_eq!((s.commits, s.files_changed), (3, 4));
+        let r = report(&s);
+        assert!(
+            r.contains(&format!(
+                "Branch 'feature' has diverged: local={}, remote={}",
+                &f[..8],
+                &gg[..8]
+            )),
+            "{r}"
+        );
+        // The user's branches did not move.
+        assert_eq!(g(&user, &["rev-parse", "main"]), a);
+        assert_eq!(g(&user, &["rev-parse", "feature"]), f);
+        assert_eq!(g(&user, &["status", "--porcelain"]), "");
+
+        // Second import: main moves on (forced even if not a fast-forward), feature stays.
+        let old_main = g(&user, &["rev-parse", "remote-exec/main"]);
+        g(&vm, &["checkout", "-q", "-B", "main", &a]);
+        commit(&vm, "c.txt", "c\n");
+        g(&vm, &["update-ref", "-d", "refs/heads/-evil"]);
+        std::fs::remove_file(&bundle).unwrap();
+        g(
+            &vm,
+            &[
+                "bundle",
+                "create",
+                "-q",
+                bundle.to_str().unwrap(),
+                "--branches",
+            ],
+        );
+        let s2 = integrate(&user, &bundle, &a, &scanner).unwrap();
+        let by2 = |n: &str| s2.branches.iter().find(|b| b.name == n).unwrap().clone();
+        assert_eq!(by2("main").status, BranchStatus::Updated);
+        assert_eq!(by2("main").previous.as_deref(), Some(old_main.as_str()));
+        assert_eq!(by2("feature").status, BranchStatus::Unchanged);
+        let reflog = g(
+            &user,
+            &[
+                "reflog",
+                "show",
+                "--format=%H",
+                "refs/remotes/remote-exec/main",
+            ],
+        );
+        assert!(reflog.contains(&old_main), "{reflog}");
+    }
 
     #[test]
     fn branch_names_from_the_vm_are_checked() {

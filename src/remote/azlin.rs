@@ -126,11 +126,21 @@ pub struct Azlin {
 impl Azlin {
     /// From `AMPLIHACK_REMOTE_AZLIN`, else `azlin` on `PATH`.
     pub fn from_env() -> Azlin {
+        let program = std::env::var_os(AZLIN_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("azlin"));
+        // Some calls run in another directory (`cp`): a relative path with a directory part
+        // is made absolute now, against ours.
+        let program = if program.is_relative() && program.components().count() > 1 {
+            std::env::current_dir()
+                .map(|d| d.join(&program))
+                .unwrap_or(program)
+        } else {
+            program
+        };
         Azlin {
-            program: std::env::var_os(AZLIN_ENV)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("azlin")),
+            program,
             scrub: None,
         }
     }

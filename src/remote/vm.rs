@@ -611,6 +611,23 @@ mod tests {
         );
         assert!(!new_args("vm-1", &opts).contains(&"--size".to_string()));
         assert!(!new_args("vm-1", &opts).contains(&"--yes".to_string()));
+        let yes = VMOptions {
+            yes: true,
+            size: "Standard_E16as_v5".into(),
+            ..VMOptions::default()
+        };
+        assert_eq!(
+            new_args("vm-1", &yes),
+            [
+                "new",
+                "--vm-size",
+                "Standard_E16as_v5",
+                "--name",
+                "vm-1",
+                "--no-auto-connect",
+                "--yes"
+            ]
+        );
         assert_eq!(kill_args("v"), ["kill", "v", "--force"]);
         assert_eq!(
             list_args(),

@@ -397,6 +397,8 @@ fn run_id(out: &Output) -> String {
 fn a_full_run_imports_the_branch_copies_the_logs_and_deletes_the_vm() {
     let c = Cloud::new();
     write(&c.repo(), "README.md", "hello\nuncommitted line\n");
+    write(&c.repo(), "notes/untracked.md", "new, not committed\n");
+    std::fs::remove_file(c.repo().join("src/lib.rs")).unwrap();
     let out = c.run(&["auto", "create hello.txt"]);
     expect(&out, 0);
     let o = stdout(&out);
@@ -444,7 +446,10 @@ fn a_full_run_imports_the_branch_copies_the_logs_and_deletes_the_vm() {
         .join("results.bundle")
         .is_file());
     // `git status` stays clean of our folders.
-    assert_eq!(c.git(&["status", "--porcelain"]), " M README.md\n");
+    assert_eq!(
+        c.git(&["status", "--porcelain"]),
+        " M README.md\n D src/lib.rs\n?? notes/\n"
+    );
     // The VM is gone, and it was the only one.
     assert!(c.vms().is_empty(), "{:?}", c.vms());
     assert_eq!(c.deleted().len(), 1);
@@ -474,6 +479,12 @@ fn a_full_run_imports_the_branch_copies_the_logs_and_deletes_the_vm() {
         std::fs::read_to_string(ws.join("README.md")).unwrap(),
         "hello\nuncommitted line\n"
     );
+    assert!(ws.join("notes/untracked.md").is_file());
+    assert!(
+        !ws.join("src/lib.rs").exists(),
+        "a deletion is part of what the user sees"
+    );
+    assert!(ws.join(".claude/agents/reviewer.md").is_file());
     // The busy lock was released.
     assert!(!c
         .state()
@@ -481,6 +492,25 @@ fn a_full_run_imports_the_branch_copies_the_logs_and_deletes_the_vm() {
         .join(&c.deleted()[0])
         .join("home/.amplihack-remote/busy.lock")
         .exists());
+}
+
+#[test]
+fn a_detached_head_gets_a_branch_of_its_own() {
+    let c = Cloud::new();
+    c.git(&["checkout", "-q", "--detach"]);
+    let out = c.run(&["auto", "task"]);
+    expect(&out, 0);
+    let id = run_id(&out);
+    let branch = format!("amplihack-remote/{id}");
+    assert!(
+        stdout(&out).contains(&format!("  - {branch} (NEW): ")),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        c.git(&["rev-parse", &format!("remote-exec/{branch}~1")]),
+        c.git(&["rev-parse", "HEAD"])
+    );
 }
 
 #[test]

@@ -217,23 +217,35 @@ impl Prefilter {
     /// `keywords`: distinct lowercase keywords, each with the rules that own it.
     pub fn new(keywords: &[(Vec<u8>, Vec<u32>)]) -> Result<Prefilter, String> {
         let atoms = reduce_to_atoms(keywords);
-        let (long, short): (Vec<_>, Vec<_>) = atoms
+        let long_atoms = atoms
             .iter()
-            .cloned()
-            .partition(|(k, _)| k.len() >= LONG_KEYWORD);
+            .filter(|(k, _)| k.len() >= LONG_KEYWORD)
+            .count();
         let mut groups = Vec::new();
-        let grams = if long.len() > MAX_GROUP {
-            Some(GramFilter::new(long))
+        let (grams, teddy_atoms) = if long_atoms > MAX_GROUP {
+            // The gram filter reports every occurrence of every keyword it holds, at a cost
+            // that barely depends on their number: it needs no reduction. Unreduced, each rule
+            // runs only where one of its own keywords occurs (`npm_token`, not every `token`).
+            let (long, short): (Vec<_>, Vec<_>) = keywords
+                .iter()
+                .cloned()
+                .partition(|(k, _)| k.len() >= LONG_KEYWORD);
+            let mut long = long;
+            long.sort();
+            (Some(GramFilter::new(long)), reduce_to_atoms(&short))
         } else {
-            for set in long.chunks(MAX_GROUP) {
-                groups.push(Group::new(set)?);
-            }
-            None
+            (None, atoms)
         };
+        let (long, short): (Vec<_>, Vec<_>) = teddy_atoms
+            .into_iter()
+            .partition(|(k, _)| k.len() >= LONG_KEYWORD && grams.is_none());
+        for set in long.chunks(MAX_GROUP) {
+            groups.push(Group::new(set)?);
+        }
         for set in short.chunks(MAX_GROUP) {
             groups.push(Group::new(set)?);
         }
-        let overlap = atoms.iter().map(|(k, _)| k.len()).max().unwrap_or(1) - 1;
+        let overlap = keywords.iter().map(|(k, _)| k.len()).max().unwrap_or(1) - 1;
         Ok(Prefilter {
             groups,
             grams,

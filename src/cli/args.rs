@@ -188,6 +188,10 @@ pub struct PackageArgs {
     /// Worker threads for the scan (default: one per core)
     #[arg(short = 'j', long = "threads", value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Scan the whole history, ignoring what earlier clean scans of this repository with the
+    /// same rules and suppressions recorded (in the user's cache directory)
+    #[arg(long)]
+    pub full_scan: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use amplihack_remote::config::LoadedConfig;
+use amplihack_remote::git::scan_cache;
 use amplihack_remote::output::{human_bytes, printable, write_human, OutputOptions};
 use amplihack_remote::package::{package, sign, PackageError, PackageOptions};
 use amplihack_remote::scan::{exit, Scanner};
@@ -23,6 +24,11 @@ pub fn run(args: PackageArgs) -> Result<i32, String> {
         dry_run: args.dry_run,
         threads: args.threads,
         config_dir: sign::config_dir().map_err(|e| e.to_string())?,
+        history_cache: if args.full_scan {
+            None
+        } else {
+            scan_cache::cache_dir()
+        },
     };
     let mut out = std::io::stdout().lock();
     let w = |e: std::io::Error| format!("cannot write the report: {e}");
@@ -32,8 +38,15 @@ pub fn run(args: PackageArgs) -> Result<i32, String> {
             for warning in &m.warnings {
                 eprintln!("warning: {}", printable(warning));
             }
+            let known = match m.scan.known_clean.len() {
+                0 => String::new(),
+                n => format!(
+                    " (the history reachable from {n} commit{} was found clean by an earlier scan with the same rules and suppressions; --full-scan rescans it)",
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
             let scanned = format!(
-                "{} unique blobs of the bundle and {} .claude files ({}) scanned, no secret found",
+                "{} unique blobs of the bundle and {} .claude files ({}) scanned, no secret found{known}",
                 m.scan.blobs_scanned,
                 m.scan.files_scanned,
                 human_bytes(m.scan.bytes_scanned)

@@ -20,11 +20,13 @@ pub struct HistoryBlob {
 }
 
 /// Lists every blob reachable from every ref and `HEAD` (`--all`) plus `extra_tips` (commit
-/// ids that no ref names, such as the packager's snapshot), each blob once.
+/// ids that no ref names, such as the packager's snapshot), each blob once, except the blobs
+/// reachable from `known_clean` (tips whose whole history was scanned before).
 pub fn reachable_blobs(
     git: &Git,
     version: GitVersion,
     extra_tips: &[String],
+    known_clean: &[String],
 ) -> Result<Vec<HistoryBlob>, GitError> {
     let mut args: Vec<String> = vec!["rev-list".into(), "--objects".into(), "--all".into()];
     // `object:type` filters (git 2.32) make rev-list drop trees itself; older gits list
@@ -33,8 +35,7 @@ pub fn reachable_blobs(
     if filtered {
         args.push("--filter=object:type=blob".into());
     }
-    args.extend(extra_tips.iter().cloned());
-    args.push("--".into());
+    push_tips(&mut args, extra_tips, known_clean);
     let out = git.run(&args)?;
     let listed = parse_rev_list(&out, &args.join(" "))?;
     if filtered {
@@ -52,13 +53,14 @@ pub fn for_each_reachable_blob<F>(
     git: &Git,
     version: GitVersion,
     extra_tips: &[String],
+    known_clean: &[String],
     mut emit: F,
 ) -> Result<(), GitError>
 where
     F: FnMut(HistoryBlob) -> bool,
 {
     if version < GitVersion::new(2, 32, 0) {
-        for b in reachable_blobs(git, version, extra_tips)? {
+        for b in reachable_blobs(git, version, extra_tips, known_clean)? {
             if !emit(b) {
                 break;
             }
@@ -71,8 +73,7 @@ where
         "--all".into(),
         "--filter=object:type=blob".into(),
     ];
-    args.extend(extra_tips.iter().cloned());
-    args.push("--".into());
+    push_tips(&mut args, extra_tips, known_clean);
     let shown = args.join(" ");
     let mut stopped = false;
     let result = git.stream(
@@ -138,6 +139,16 @@ where
         Err(_) if stopped => Ok(()),
         other => other,
     }
+}
+
+/// Appends the extra tips, then `--not` and the known-clean tips, then `--`.
+fn push_tips(args: &mut Vec<String>, extra_tips: &[String], known_clean: &[String]) {
+    args.extend(extra_tips.iter().cloned());
+    if !known_clean.is_empty() {
+        args.push("--not".into());
+        args.extend(known_clean.iter().cloned());
+    }
+    args.push("--".into());
 }
 
 /// Parses `rev-list --objects` output: `<oid>` for commits, `<oid> <path>` for trees and

@@ -49,19 +49,22 @@ pub fn scan_history(
     extra_tips: &[String],
     threads: usize,
 ) -> (ScanReport, HistoryStats) {
-    scan(scanner, git, extra_tips, threads, None)
+    scan(scanner, git, extra_tips, &[], threads, None)
 }
 
-/// Scans like [`scan_history`] and also lists the blob paths that `flag` selects (the
-/// packager flags history files that match its exclusion patterns).
+/// Scans like [`scan_history`], except the blobs reachable from `known_clean` (commits whose
+/// whole history an earlier scan with the same [`Scanner::fingerprint`] found clean, see
+/// [`super::scan_cache`]), and also lists the blob paths that `flag` selects (the packager
+/// flags history files that match its exclusion patterns).
 pub fn scan_history_flagging(
     scanner: &Scanner,
     git: &Git,
     extra_tips: &[String],
+    known_clean: &[String],
     threads: usize,
     flag: &(dyn Fn(&str) -> bool + Sync),
 ) -> (ScanReport, HistoryStats) {
-    scan(scanner, git, extra_tips, threads, Some(flag))
+    scan(scanner, git, extra_tips, known_clean, threads, Some(flag))
 }
 
 /// What the scanning threads accumulate.
@@ -109,6 +112,7 @@ fn scan(
     scanner: &Scanner,
     git: &Git,
     extra_tips: &[String],
+    known_clean: &[String],
     threads: usize,
     flag: Option<&(dyn Fn(&str) -> bool + Sync)>,
 ) -> (ScanReport, HistoryStats) {
@@ -155,7 +159,7 @@ fn scan(
             let mut batch = Vec::with_capacity(BATCH);
             let mut next = 0;
             let mut open = true;
-            let result = for_each_reachable_blob(git, version, extra_tips, |b| {
+            let result = for_each_reachable_blob(git, version, extra_tips, known_clean, |b| {
                 if flag.is_some_and(|f| f(&b.path)) {
                     flagged.push(b.path.clone());
                 }

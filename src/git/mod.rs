@@ -5,6 +5,7 @@ mod attribution;
 mod command;
 pub mod history;
 mod history_scan;
+pub mod scan_cache;
 mod staged;
 mod version;
 

@@ -82,6 +82,15 @@ pub struct Attestation {
     pub findings: u64,
     /// Findings hidden by an inline marker, the allowlist or the baseline.
     pub suppressed: u64,
+    /// `Scanner::fingerprint()`: tool version, rules, allowlist, baseline and minimum
+    /// confidence of the scan.
+    #[serde(default)]
+    pub scanner_fingerprint: String,
+    /// Commits whose whole history an earlier scan with the same fingerprint found clean:
+    /// the blobs reachable from them were not scanned again (see `git::scan_cache`). Empty
+    /// when this run scanned every blob itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known_clean: Vec<String>,
 }
 
 impl Manifest {

@@ -21,6 +21,7 @@ pub mod tempdir;
 pub mod unpack;
 pub mod verify;
 
+use crate::git::scan_cache::{current_tips, CleanHistory};
 use crate::git::{scan_history_flagging, Git};
 use crate::output::human_bytes;
 use crate::scan::{ScanReport, Scanner};
@@ -99,6 +100,8 @@ pub struct PackageOptions {
     pub threads: usize,
     /// Where the signing key lives.
     pub config_dir: PathBuf,
+    /// The cache of clean history (`git::scan_cache`); `None` scans the whole history.
+    pub history_cache: Option<PathBuf>,
 }
 
 /// What a run produced.
@@ -143,18 +146,35 @@ pub fn package(
     // same staging repository meanwhile (it is only used if the scan is clean).
     let bundle_path = tmp.path().join(BUNDLE_NAME);
     let flag = |p: &str| exclusions.is_excluded(p);
-    let (bundled, (mut report, stats), (claude_report, digests)) = std::thread::scope(|scope| {
-        let bundler = scope.spawn(|| {
-            snapshot::bundle(&staged, &bundle_path)?;
-            archive::hash_file(&bundle_path)
+    let fingerprint = scanner.fingerprint();
+    let mut clean_history = options
+        .history_cache
+        .as_deref()
+        .map(|dir| CleanHistory::load(dir, &repo.root, &fingerprint, &staged.git()));
+    let known_clean: Vec<String> = clean_history
+        .as_ref()
+        .map(|c| c.tips().to_vec())
+        .unwrap_or_default();
+    let (bundled, (mut report, mut stats), (claude_report, digests)) =
+        std::thread::scope(|scope| {
+            let bundler = scope.spawn(|| {
+                snapshot::bundle(&staged, &bundle_path)?;
+                archive::hash_file(&bundle_path)
+            });
+            let history = scan_history_flagging(
+                scanner,
+                &staged.git(),
+                &[],
+                &known_clean,
+                options.threads,
+                &flag,
+            );
+            let files = gate::scan_files(scanner, &claude.files, options.threads);
+            let bundled = bundler
+                .join()
+                .unwrap_or_else(|_| Err(PackageError::Git("the bundling thread panicked".into())));
+            (bundled, history, files)
         });
-        let history = scan_history_flagging(scanner, &staged.git(), &[], options.threads, &flag);
-        let files = gate::scan_files(scanner, &claude.files, options.threads);
-        let bundled = bundler
-            .join()
-            .unwrap_or_else(|_| Err(PackageError::Git("the bundling thread panicked".into())));
-        (bundled, history, files)
-    });
     let claude_scanned = claude_report.files_scanned;
     if let Some(snap) = &staged.snapshot {
         gate::label_snapshot(&mut report, snap);
@@ -168,6 +188,16 @@ pub fn package(
         return Err(PackageError::Secrets(Box::new(report)));
     }
     let (bundle_size, bundle_sha) = bundled?;
+    // Clean: remember it, so the next run scans only what is new. A cache that cannot be
+    // written costs the next run a full scan, nothing else.
+    if let Some(cache) = clean_history.as_mut() {
+        if let Ok(tips) = current_tips(&staged.git()) {
+            let _ = cache.record(tips, &stats.flagged);
+        }
+        stats.flagged.extend(cache.flagged().iter().cloned());
+        stats.flagged.sort();
+        stats.flagged.dedup();
+    }
 
     let mut warnings = Vec::new();
     for path in &stats.flagged {
@@ -251,6 +281,8 @@ pub fn package(
             bytes_scanned: report.bytes_scanned,
             findings: 0,
             suppressed: report.suppressed.len() as u64,
+            scanner_fingerprint: fingerprint,
+            known_clean,
         },
         warnings,
     };

@@ -11,6 +11,8 @@ use super::rules::compiled::build_regex;
 pub struct Allowlist {
     paths: GlobSet,
     secrets: Vec<Regex>,
+    /// SHA-256 of the configuration it was built from (see [`Allowlist::digest`]).
+    digest: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,7 @@ impl Default for Allowlist {
         Allowlist {
             paths: GlobSet::empty(),
             secrets: Vec::new(),
+            digest: String::new(),
         }
     }
 }
@@ -57,7 +60,22 @@ impl Allowlist {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Allowlist { paths, secrets })
+        let mut source = String::new();
+        for (kind, items) in [("path", &config.paths), ("secret", &config.secrets)] {
+            for item in items {
+                source.push_str(&format!("{kind} {}:{item}\n", item.len()));
+            }
+        }
+        Ok(Allowlist {
+            paths,
+            secrets,
+            digest: crate::digest::sha256_hex(source.as_bytes()),
+        })
+    }
+
+    /// SHA-256 of the globs and regexes (empty for no allowlist): what results depend on.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 
     /// True when findings in this repository-relative path are allowed.

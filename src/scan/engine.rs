@@ -54,6 +54,8 @@ pub struct Scratch {
     /// The lowercased chunk the prefilter searches.
     lower: Vec<u8>,
     candidates: Vec<Candidate>,
+    /// `(gated rule, allowed in the current file)`, filled as hits need them.
+    gate_verdicts: Vec<(usize, bool)>,
 }
 
 /// Counts keyword hits only (the prefilter stage alone); used by the benchmarks.
@@ -98,6 +100,30 @@ pub(crate) fn find_plain(
     if scratch.hits.is_empty() {
         return Ok(Vec::new());
     }
+    // Rules restricted to other files (`paths`) are dropped before sorting: a dotenv rule's
+    // keywords (`token`, `secret`) occur everywhere in code.
+    let gates = rules.gates();
+    if gates.any() {
+        let verdicts = &mut scratch.gate_verdicts;
+        verdicts.clear();
+        scratch.hits.retain(|&(rule, _, _)| {
+            let rule = rule as usize;
+            if !gates.is_gated(rule) {
+                return true;
+            }
+            match verdicts.iter().find(|(r, _)| *r == rule) {
+                Some(&(_, allowed)) => allowed,
+                None => {
+                    let allowed = gates.allows(rule, path);
+                    verdicts.push((rule, allowed));
+                    allowed
+                }
+            }
+        });
+        if scratch.hits.is_empty() {
+            return Ok(Vec::new());
+        }
+    }
     scratch.hits.sort_unstable();
 
     let mut i = 0;
@@ -108,10 +134,6 @@ pub(crate) fn find_plain(
             j += 1;
         }
         let rule = rules.rule(rule_index as usize);
-        if !rules.gates().allows(rule_index as usize, path) {
-            i = j;
-            continue;
-        }
         confirm(
             rule,
             rule_index as usize,

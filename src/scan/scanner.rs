@@ -88,6 +88,24 @@ impl Scanner {
         &self.rules
     }
 
+    /// SHA-256 over everything a buffer's result depends on besides its bytes and path: the
+    /// tool version, the rule set, the allowlist, the baseline and the minimum confidence.
+    /// Two scanners with the same fingerprint give the same result for the same blob, so a
+    /// blob found clean under one is clean under the other (the history cache relies on it).
+    pub fn fingerprint(&self) -> String {
+        let mut source = format!(
+            "amplihack-remote {}\nrules {}\nallowlist {}\nmin-confidence {:?}\n",
+            env!("CARGO_PKG_VERSION"),
+            self.rules.digest(),
+            self.allowlist.digest(),
+            self.min_confidence
+        );
+        for e in self.baseline.entries() {
+            source.push_str(&format!("baseline {} {}\n", e.rule_id, e.secret_sha256));
+        }
+        crate::digest::sha256_hex(source.as_bytes())
+    }
+
     /// Scans one buffer.
     pub fn scan_buffer(
         &self,

@@ -189,13 +189,13 @@ fn gits_without_the_type_filter_list_the_same_blobs() {
     write(dir, "odd\nname.txt", "newline in the name\n");
     commit_all(dir, "two");
     let git = Git::new(dir);
-    let mut old: Vec<_> = reachable_blobs(&git, GitVersion::new(2, 30, 0), &[])
+    let mut old: Vec<_> = reachable_blobs(&git, GitVersion::new(2, 30, 0), &[], &[])
         .unwrap()
         .into_iter()
         .map(|b| (b.oid, b.path))
         .collect();
     let mut new = Vec::new();
-    for_each_reachable_blob(&git, GitVersion::new(2, 47, 0), &[], |b| {
+    for_each_reachable_blob(&git, GitVersion::new(2, 47, 0), &[], &[], |b| {
         new.push((b.oid, b.path));
         true
     })

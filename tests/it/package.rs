@@ -773,3 +773,114 @@ fn every_single_byte_flip_is_caught() {
         );
     }
 }
+
+/// Reads `scan.blobs_scanned` and `scan.known_clean` of a manifest.
+fn scan_attestation(archive: &Path) -> (u64, Vec<String>) {
+    let m = read_manifest(archive);
+    let known = m["scan"]["known_clean"]
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default();
+    (m["scan"]["blobs_scanned"].as_u64().unwrap(), known)
+}
+
+#[test]
+fn a_second_package_scans_only_new_history_and_still_stops_new_secrets() {
+    let f = Fixture::new();
+    let dir = f.dir();
+    write(dir, "docs/a.md", "first\n");
+    f.commit("a");
+    let out = f.package(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let (full, known) = scan_attestation(&f.archive());
+    assert!(full >= 5, "{full}");
+    assert!(known.is_empty(), "{known:?}");
+
+    // Nothing new: the history is known clean, nothing is rescanned.
+    let out = f.package(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let head = git(dir, &["rev-parse", "HEAD"]).trim().to_string();
+    let (blobs, known) = scan_attestation(&f.archive());
+    assert_eq!(blobs, 0);
+    assert!(known.contains(&head), "{known:?}");
+    assert!(stdout(&out).contains("found clean by an earlier scan"));
+
+    // One new file: only its blob is scanned.
+    write(dir, "docs/b.md", "second\n");
+    f.commit("b");
+    let out = f.package(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    assert_eq!(scan_attestation(&f.archive()).0, 1);
+
+    // A secret in a new commit, a new branch or uncommitted work still stops packaging.
+    git(dir, &["checkout", "-q", "-b", "leak"]);
+    write(
+        dir,
+        "deploy.sh",
+        &format!("export GITHUB_TOKEN={}\n", Fake::new(81).github_pat()),
+    );
+    f.commit("deploy");
+    git(dir, &["checkout", "-q", "main"]);
+    std::fs::remove_file(f.archive()).unwrap();
+    std::fs::remove_file(f.out.path().join("context.tar.zst.sig")).unwrap();
+    assert_blocked(&f, &["deploy.sh"]);
+
+    // --full-scan ignores the record.
+    git(dir, &["branch", "-q", "-D", "leak"]);
+    let out = f.package(&["--full-scan"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let (blobs, known) = scan_attestation(&f.archive());
+    assert!(blobs > full, "{blobs} vs {full}");
+    assert!(known.is_empty());
+}
+
+#[test]
+fn the_clean_history_record_is_void_when_rules_or_suppressions_change_or_it_is_garbage() {
+    let f = Fixture::new();
+    let dir = f.dir();
+    let out = f.package(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let full = scan_attestation(&f.archive()).0;
+    let cache = f.cfg.path().join("cache").join("history");
+    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1);
+    let file = files[0].path();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "cache file mode {mode:o}");
+    }
+    // Another configuration (an allowlist entry): another fingerprint, a full scan.
+    write(
+        dir,
+        ".amplihack-remote.toml",
+        "[allowlist]\npaths = [\"fixtures/**\"]\n",
+    );
+    f.commit("config");
+    let out = f.package(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let (blobs, known) = scan_attestation(&f.archive());
+    assert!(blobs > full && known.is_empty(), "{blobs} {known:?}");
+
+    // Garbage, a foreign fingerprint, or tips the repository does not have: ignored.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let garbage = [
+        "not json".to_string(),
+        text.replace(json["fingerprint"].as_str().unwrap(), &"0".repeat(64)),
+        serde_json::json!({
+            "format": 1,
+            "fingerprint": json["fingerprint"],
+            "tips": ["a".repeat(40), "--all", "../x"],
+            "flagged": [],
+        })
+        .to_string(),
+    ];
+    for g in garbage {
+        std::fs::write(&file, &g).unwrap();
+        let out = f.package(&[]);
+        assert_eq!(out.status.code(), Some(0), "{g}: {}", both(&out));
+        let (blobs, known) = scan_attestation(&f.archive());
+        assert!(blobs > full && known.is_empty(), "{g}: {blobs} {known:?}");
+    }
+}

@@ -206,6 +206,10 @@ pub fn run_env(dir: &Path, args: &[&str], extra: &[(&str, &Path)]) -> Output {
         .stdin(Stdio::null());
     for (k, v) in extra {
         cmd.env(k, v);
+        // The history cache goes next to the test's private config, never to ~/.cache.
+        if *k == "AMPLIHACK_REMOTE_CONFIG_DIR" {
+            cmd.env("AMPLIHACK_REMOTE_CACHE_DIR", v.join("cache"));
+        }
     }
     cmd.output().expect("the binary starts")
 }

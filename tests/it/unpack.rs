@@ -87,6 +87,8 @@ fn manifest(entries: &[(&str, &[u8])]) -> Vec<u8> {
             bytes_scanned: 0,
             findings: 0,
             suppressed: 0,
+            scanner_fingerprint: String::new(),
+            known_clean: Vec::new(),
         },
         warnings: Vec::new(),
     }

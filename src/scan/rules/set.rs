@@ -66,6 +66,11 @@ impl PathGates {
             .any(|g| self.glob_rule[g] == rule)
     }
 
+    /// True if some rule has a `paths` restriction.
+    pub fn any(&self) -> bool {
+        !self.glob_rule.is_empty()
+    }
+
     /// True if rule `rule` has a `paths` restriction.
     pub fn is_gated(&self, rule: usize) -> bool {
         self.gated.get(rule).copied().unwrap_or(false)

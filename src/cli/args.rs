@@ -134,6 +134,10 @@ pub struct RunArgs {
     /// Worker threads for the packaging scan (default: one per core)
     #[arg(short = 'j', long = "threads", value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Scan the whole history when packaging, ignoring what earlier clean scans of this
+    /// repository with the same rules and suppressions recorded
+    #[arg(long)]
+    pub full_scan: bool,
 }
 
 #[cfg(feature = "exec")]

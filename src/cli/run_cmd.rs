@@ -35,6 +35,7 @@ pub fn run(args: RunArgs) -> Result<i32, String> {
         dry_run: args.dry_run,
         config: None,
         threads: args.threads,
+        full_scan: args.full_scan,
     };
     let result = execute_remote_workflow(&cwd, mode, &args.prompt, &vm, &options);
     let mut out = std::io::stdout().lock();

@@ -93,6 +93,8 @@ pub struct RunOptions {
     pub config: Option<RunConfig>,
     /// Worker threads of the packaging scan (0: one per core).
     pub threads: usize,
+    /// Ignore the record of clean history (`git::scan_cache`): scan every blob.
+    pub full_scan: bool,
 }
 
 impl Default for RunOptions {
@@ -103,6 +105,7 @@ impl Default for RunOptions {
             dry_run: false,
             config: None,
             threads: 0,
+            full_scan: false,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::config::{LoadedConfig, RunConfig};
 use crate::package::tempdir::PrivateDir;
@@ -188,6 +189,11 @@ async fn body(
         dry_run: checked.run.dry_run,
         threads: checked.run.threads,
         config_dir: sign::config_dir().map_err(|e| RemoteError::validation(e.to_string()))?,
+        history_cache: if checked.run.full_scan {
+            None
+        } else {
+            crate::git::scan_cache::cache_dir()
+        },
     };
     let sc = Arc::clone(&scanner);
     let job = tokio::task::spawn_blocking(move || package::package(&pack_options, &sc));
@@ -525,7 +531,15 @@ async fn download_file(
     limits: &options::Limits,
 ) -> Result<(), CopyError> {
     let partial = dir.join(file);
-    transfer::copy_with_retries(
+    let max = if file == STATUS_FILE {
+        MAX_STATUS_BYTES
+    } else {
+        limits.max_result_bytes
+    };
+    let remove_partial = || {
+        let _ = std::fs::remove_file(&partial);
+    };
+    let copy = transfer::copy_with_retries(
         azlin,
         cancel,
         progress,
@@ -533,12 +547,32 @@ async fn download_file(
         transfer::download_args(vm, run_id, file),
         limits.transfer_attempts,
         limits.retry_delay,
-        &|| {
+        &remove_partial,
+    );
+    // A hostile VM could send more than the limit: the file is watched while it arrives and
+    // the copy stopped (dropping it kills azlin) as soon as it passes the limit, so the
+    // local disk never holds more than the limit plus one polling interval of transfer.
+    let watch = async {
+        loop {
+            tokio::time::sleep(DOWNLOAD_POLL).await;
+            if std::fs::symlink_metadata(&partial).is_ok_and(|m| m.len() > max) {
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        r = copy => r,
+        () = watch => {
             let _ = std::fs::remove_file(&partial);
-        },
-    )
-    .await
+            Err(CopyError::Failed(format!(
+                "{file} grew past the limit of {max} bytes while it was being copied: the copy was stopped and the partial file removed (raise max_result_bytes in [run] if the results are genuinely that large)"
+            )))
+        }
+    }
 }
+
+/// How often a download's size is checked against its limit.
+const DOWNLOAD_POLL: Duration = Duration::from_millis(50);
 
 async fn provision_step(
     azlin: &Azlin,

@@ -21,8 +21,12 @@
 //!
 //! A large catalogue (more than 64 long atoms) does not use Teddy groups for its long atoms:
 //! their cost adds up per group, so a 500-keyword catalogue would need eight passes. A gram
-//! filter (a bitmap over a hash of each atom's first four bytes, tested at every position,
-//! then an exact comparison) searches any number of atoms in one pass (see `GramFilter`).
+//! filter (a bitmap over a hash of one 4-byte substring of each keyword, tested at every
+//! position, then an exact comparison) searches any number of keywords in one pass (see
+//! `GramFilter`). It holds every long keyword unreduced: its cost barely depends on their
+//! number, and unreduced, a rule whose keyword is `npm_token` runs where `npm_token` occurs,
+//! not at every `token` of the code (with the built-in catalogue, 6x fewer rule windows).
+//! Only the short keywords are reduced among themselves, for their Teddy searcher.
 //!
 //! The Teddy searchers report leftmost-first, non-overlapping matches. An occurrence of keyword K
 //! that a reported match P hides (K inside P, or K starting inside P and running past its end)

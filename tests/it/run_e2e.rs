@@ -844,6 +844,41 @@ fn a_hostile_result_bundle_is_refused() {
 }
 
 #[test]
+fn an_oversized_result_from_the_vm_is_stopped_and_removed() {
+    let c = Cloud::new();
+    write(
+        &c.repo(),
+        ".amplihack-remote.toml",
+        "[run]\nretry_delay_seconds = 0\nmax_result_bytes = 100000\n",
+    );
+    c.git(&["commit", "-q", "-am", "small result limit"]);
+    // 64 MiB where at most 100 kB is allowed.
+    let big = c.tmp.path().join("big.bundle");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(64 << 20)
+        .unwrap();
+    c.faults(&format!(
+        r#"{{"cp": [{{"match": "results.bundle", "replace_with": "{}"}}]}}"#,
+        big.display()
+    ));
+    let out = c.run(&["auto", "task"]);
+    expect(&out, 7);
+    let e = stderr(&out);
+    // Stopped while arriving (the watchdog), or refused once arrived if the copy was faster
+    // than one polling interval: either way, over the limit and gone.
+    assert!(
+        e.contains("limit of 100000 bytes") || e.contains("100000"),
+        "{e}"
+    );
+    let results = c.repo().join(".claude/runtime/remote").join(run_id(&out));
+    assert!(!results.join("results.bundle").exists());
+    assert!(c
+        .git(&["for-each-ref", "refs/remotes/remote-exec/"])
+        .is_empty());
+}
+
+#[test]
 fn a_hostile_prompt_arrives_byte_identical_and_runs_nothing() {
     let c = Cloud::new();
     let prompt = "it's \"quoted\" $(touch pwned1) `touch pwned2`; touch pwned3 && echo $HOME\nsecond line\t'\\'' {max_turns} {prompt}";

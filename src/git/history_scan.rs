@@ -5,13 +5,15 @@
 //! `cat-file --batch` readers → a bounded channel → the rayon scanning threads. Listing,
 //! reading and scanning overlap; memory is bounded by the channels.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
 use super::attribution::first_commits;
+use super::blob_paths::for_each_blob_path;
 use super::command::{Git, GitError};
 use super::history::{for_each_reachable_blob, stream_blob_batches, HistoryBlob};
 use super::version::GitVersion;
@@ -153,15 +155,23 @@ fn scan(
         .map(|_| sync_channel::<Vec<HistoryBlob>>(4))
         .unzip();
     let (tx, rx) = sync_channel::<(HistoryBlob, Vec<u8>)>(IN_FLIGHT);
-    let (listed, read, acc) = std::thread::scope(|scope| {
+    let (listed, read, acc, facts) = std::thread::scope(|scope| {
+        // The walk for path-dependent results runs alongside (see `rescan_other_paths`).
+        let walker = scope.spawn(|| PathFacts::collect(scanner, git, extra_tips, known_clean));
         let lister = scope.spawn(move || {
             let mut flagged = Vec::new();
+            // With known-clean tips, the blobs listed are the new ones: remember them, so
+            // that an old blob committed again at a new path is recognised (`path_jobs`).
+            let mut listed_oids = HashSet::new();
             let mut batch = Vec::with_capacity(BATCH);
             let mut next = 0;
             let mut open = true;
             let result = for_each_reachable_blob(git, version, extra_tips, known_clean, |b| {
                 if flag.is_some_and(|f| f(&b.path)) {
                     flagged.push(b.path.clone());
+                }
+                if !known_clean.is_empty() {
+                    listed_oids.insert(b.oid.clone());
                 }
                 batch.push(b);
                 if batch.len() == BATCH {
@@ -177,7 +187,7 @@ fn scan(
             }
             drop(batch_txs);
             // A reader that failed closed its channel: its error is the one to report.
-            (if open { result } else { Ok(()) }, flagged)
+            (if open { result } else { Ok(()) }, flagged, listed_oids)
         });
         let handles: Vec<_> = batch_rxs
             .into_iter()
@@ -218,29 +228,44 @@ fn scan(
             .collect();
         let listed = lister
             .join()
-            .unwrap_or_else(|_| (Err(panicked()), Vec::new()));
-        (listed, read, acc)
+            .unwrap_or_else(|_| (Err(panicked()), Vec::new(), HashSet::new()));
+        let facts = walker.join().unwrap_or_else(|_| Err(panicked()));
+        (listed, read, acc, facts)
     });
-    let (listed, mut flagged) = listed;
+    let (listed, mut flagged, listed_oids) = listed;
+    let listing_failed = listed.is_err();
     if let Err(e) = listed {
         fail(&mut report, e);
     }
     for e in read {
         fail(&mut report, e);
     }
-    flagged.sort();
-    flagged.dedup();
-    stats.flagged = flagged;
     stats.blobs = acc.blobs;
     stats.bytes = acc.bytes;
     stats.largest = acc.largest;
     report.files_scanned += acc.blobs;
     report.bytes_scanned += acc.bytes;
     report.errors.extend(acc.errors);
+    let mut found = acc.found;
+    match facts {
+        Ok(facts) if !listing_failed => {
+            let known = (!known_clean.is_empty()).then_some(&listed_oids);
+            match rescan_other_paths(scanner, git, &facts, known, &mut found) {
+                Ok(extra) => {
+                    flagged.extend(extra.into_iter().filter(|p| flag.is_some_and(|f| f(p))))
+                }
+                Err(e) => fail(&mut report, e),
+            }
+        }
+        Ok(_) => {}
+        Err(e) => fail(&mut report, e),
+    }
+    flagged.sort();
+    flagged.dedup();
+    stats.flagged = flagged;
 
     // First commits, only for the blobs with findings: clean histories pay nothing.
-    let wanted: HashMap<String, String> = acc
-        .found
+    let wanted: HashMap<String, String> = found
         .iter()
         .map(|(b, _)| (b.oid.clone(), b.path.clone()))
         .collect();
@@ -251,7 +276,7 @@ fn scan(
             HashMap::new()
         }
     };
-    for (blob, found) in acc.found {
+    for (blob, found) in found {
         let commit = commits.get(&blob.oid).cloned();
         let tag = |mut f: Finding| {
             f.commit = commit.clone();
@@ -270,6 +295,153 @@ fn scan(
     report.suppressed.sort_by_key(|(f, _)| key(f));
     report.duration = started.elapsed();
     (report, stats)
+}
+
+/// What the history's changes say about paths, collected in one walk (`blob_paths`) while
+/// the blobs are being scanned: the pairs that can change a blob's result.
+struct PathFacts {
+    /// (blob, path, restricted rules that run there) for paths where such rules run.
+    gated: Vec<(String, String, Vec<usize>)>,
+    /// For each blob, a path the allowlist does not cover (only when it has path globs).
+    uncovered: HashMap<String, String>,
+    /// Every pair of the walk, when it is limited to new commits (known-clean tips).
+    new_pairs: Vec<(String, String)>,
+}
+
+impl PathFacts {
+    fn collect(
+        scanner: &Scanner,
+        git: &Git,
+        extra_tips: &[String],
+        known_clean: &[String],
+    ) -> Result<PathFacts, GitError> {
+        let gates = scanner.rules().gates();
+        let allowlist_paths = scanner.allowlist_has_paths();
+        let mut facts = PathFacts {
+            gated: Vec::new(),
+            uncovered: HashMap::new(),
+            new_pairs: Vec::new(),
+        };
+        let mut gated_seen: HashSet<(String, Vec<usize>)> = HashSet::new();
+        for_each_blob_path(git, extra_tips, known_clean, |oid, path| {
+            let gated = gates.allowed_at(path);
+            if !gated.is_empty() && gated_seen.insert((oid.to_string(), gated.clone())) {
+                facts.gated.push((oid.to_string(), path.to_string(), gated));
+            }
+            if allowlist_paths
+                && !facts.uncovered.contains_key(oid)
+                && !scanner.allowlist_covers(path)
+            {
+                facts.uncovered.insert(oid.to_string(), path.to_string());
+            }
+            if !known_clean.is_empty() {
+                facts.new_pairs.push((oid.to_string(), path.to_string()));
+            }
+        })?;
+        Ok(facts)
+    }
+}
+
+/// Scans blobs again under the other paths they were committed at, where that can change
+/// the result (see `blob_paths`): a path where a restricted rule runs (`.env`); a path the
+/// allowlist does not cover, for a blob whose findings it suppressed under the first path;
+/// and, with known-clean tips (`known` = the blobs listed this time), an old blob that a new
+/// commit put at some path (its earlier scan may have been under another). New findings
+/// (rule and position not already reported in that blob) are added to `found`. Returns the
+/// paths scanned this way.
+fn rescan_other_paths(
+    scanner: &Scanner,
+    git: &Git,
+    facts: &PathFacts,
+    known: Option<&HashSet<String>>,
+    found: &mut Vec<(HistoryBlob, BufferFindings)>,
+) -> Result<Vec<String>, GitError> {
+    let mut jobs: Vec<HistoryBlob> = Vec::new();
+    let add = |oid: &str, path: &str, jobs: &mut Vec<HistoryBlob>| {
+        jobs.push(HistoryBlob {
+            oid: oid.to_string(),
+            path: path.to_string(),
+        })
+    };
+    for (oid, path, _) in &facts.gated {
+        add(oid, path, &mut jobs);
+    }
+    for (b, f) in found.iter() {
+        let suppressed_by_path = scanner.allowlist_covers(&b.path)
+            && f.suppressed
+                .iter()
+                .any(|(_, why)| *why == crate::scan::Suppression::Allowlist);
+        if let Some(path) = facts.uncovered.get(&b.oid).filter(|_| suppressed_by_path) {
+            add(&b.oid, path, &mut jobs);
+        }
+    }
+    if let Some(known) = known {
+        for (oid, path) in &facts.new_pairs {
+            if !known.contains(oid) {
+                add(oid, path, &mut jobs);
+            }
+        }
+    }
+    // One scan per blob and path class.
+    let mut classes: HashSet<(String, Vec<usize>, bool)> = HashSet::new();
+    jobs.retain(|j| {
+        classes.insert((
+            j.oid.clone(),
+            scanner.rules().gates().allowed_at(&j.path),
+            scanner.allowlist_covers(&j.path),
+        ))
+    });
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    // A finding already reported stays reported once; one suppressed under the first path
+    // but not under another is reported there.
+    type Key = (String, Arc<str>, usize, usize);
+    let key =
+        |oid: &str, x: &Finding| -> Key { (oid.to_string(), x.rule_id.clone(), x.start, x.end) };
+    let mut reported: HashSet<Key> = HashSet::new();
+    let mut suppressed: HashSet<Key> = HashSet::new();
+    for (b, f) in found.iter() {
+        reported.extend(f.findings.iter().map(|x| key(&b.oid, x)));
+        suppressed.extend(f.suppressed.iter().map(|(x, _)| key(&b.oid, x)));
+    }
+    let paths: Vec<String> = jobs.iter().map(|j| j.path.clone()).collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    tx.send(jobs).ok();
+    drop(tx);
+    let mut scratch = Scratch::default();
+    let mut failure = None;
+    stream_blob_batches(git, rx, |blob, bytes| {
+        let name = InputName {
+            display: blob.path.clone(),
+            repo_relative: blob.path.clone(),
+            commit: None,
+        };
+        match scanner.scan_buffer(&name, &bytes, &mut scratch) {
+            Ok(mut f) => {
+                f.findings.retain(|x| reported.insert(key(&blob.oid, x)));
+                f.suppressed.retain(|(x, _)| {
+                    let k = key(&blob.oid, x);
+                    !reported.contains(&k) && suppressed.insert(k)
+                });
+                if !f.findings.is_empty() || !f.suppressed.is_empty() {
+                    found.push((blob, f));
+                }
+                true
+            }
+            Err(e) => {
+                failure = Some(GitError::Io {
+                    args: format!("scan of {} (blob {})", blob.path, blob.oid),
+                    message: e.to_string(),
+                });
+                false
+            }
+        }
+    })?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(paths),
+    }
 }
 
 fn keep_largest(largest: &mut Vec<(String, u64)>, path: &str, size: u64) {

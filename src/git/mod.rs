@@ -2,6 +2,7 @@
 //! staged blobs, and every blob of the history.
 
 mod attribution;
+pub mod blob_paths;
 mod command;
 pub mod history;
 mod history_scan;

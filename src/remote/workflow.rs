@@ -81,8 +81,11 @@ async fn on_interrupt(mut note: String, st: &State, keep_vm: bool) -> RemoteErro
             let never = Cancel::never();
             match vm::show(&azlin, &never, &name).await {
                 Ok(Ok(None)) => {
-                    ctx.vm = None;
-                    note.push_str(&format!("; VM {name} was never created"));
+                    // Azure may still be creating it from a request azlin sent before it was
+                    // stopped: say so, with the commands, rather than "nothing was created".
+                    note.push_str(&format!(
+                        "; VM {name} does not exist yet, but Azure may still be creating it from the request azlin had sent: check with `azlin list` in a few minutes and delete it with `azlin kill {name} --force`"
+                    ));
                 }
                 _ => match vm::delete(&azlin, &name).await {
                     Ok(()) => ctx.vm_deleted = true,

@@ -78,6 +78,11 @@ impl Allowlist {
         &self.digest
     }
 
+    /// True if there are path globs.
+    pub fn has_paths(&self) -> bool {
+        !self.paths.is_empty()
+    }
+
     /// True when findings in this repository-relative path are allowed.
     pub fn path(&self, repo_relative: &str) -> bool {
         !self.paths.is_empty() && self.paths.is_match(repo_relative)

@@ -88,6 +88,16 @@ impl Scanner {
         &self.rules
     }
 
+    /// True if the allowlist has path globs (a result can then depend on the path).
+    pub fn allowlist_has_paths(&self) -> bool {
+        self.allowlist.has_paths()
+    }
+
+    /// True if the allowlist's path globs cover `repo_relative` (its findings are suppressed).
+    pub fn allowlist_covers(&self, repo_relative: &str) -> bool {
+        self.allowlist.path(repo_relative)
+    }
+
     /// SHA-256 over everything a buffer's result depends on besides its bytes and path: the
     /// tool version, the rule set, the allowlist, the baseline and the minimum confidence.
     /// Two scanners with the same fingerprint give the same result for the same blob, so a

@@ -207,3 +207,65 @@ fn gits_without_the_type_filter_list_the_same_blobs() {
     // rev-list cuts a name at its newline: the blob is still listed (and scanned).
     assert!(new.iter().any(|(_, p)| p == "odd"), "{new:?}");
 }
+
+/// A blob is read once, but its result can depend on its path: the same bytes as `.env`
+/// (where the dotenv rule runs) and as `notes.txt`, or in an allowlisted folder and outside
+/// it. Each must be judged under every path it was committed at.
+#[test]
+fn the_same_blob_at_a_stricter_path_is_judged_there_too() {
+    let repo = git_repo();
+    let dir = repo.path();
+    write(dir, "README.md", "hello\n");
+    // Low entropy: reported only in dotenv files.
+    write(dir, ".env", "DB_PASSWORD=hunter2bunny\n");
+    let leaked = commit_all(dir, "env");
+    git(dir, &["mv", ".env", "notes.txt"]);
+    commit_all(dir, "rename");
+    // rev-list names the blob after its newest path, notes.txt.
+    let out = run(dir, &["scan", "--git"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            ".env:1:13 (commit {leaked}): dotenv-sensitive-value"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_blob_in_an_allowlisted_folder_is_still_reported_where_it_is_not_allowlisted() {
+    let repo = git_repo();
+    let dir = repo.path();
+    write(
+        dir,
+        ".amplihack-remote.toml",
+        "[allowlist]\npaths = [\"fixtures/**\"]\n",
+    );
+    let token = Fake::new(91).github_pat();
+    write(dir, "src/token.txt", &format!("token: {token}\n"));
+    let leaked = commit_all(dir, "token");
+    std::fs::create_dir(dir.join("fixtures")).unwrap();
+    git(dir, &["mv", "src/token.txt", "fixtures/token.txt"]);
+    commit_all(dir, "move to fixtures");
+    let out = run(dir, &["scan", "--git"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("src/token.txt:1:8 (commit {leaked})")),
+        "{text}"
+    );
+    assert!(!text.contains("fixtures/token.txt:1"), "{text}");
+}

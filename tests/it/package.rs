@@ -884,3 +884,25 @@ fn the_clean_history_record_is_void_when_rules_or_suppressions_change_or_it_is_g
         assert!(blobs > full && known.is_empty(), "{g}: {blobs} {known:?}");
     }
 }
+
+#[test]
+fn an_old_clean_blob_committed_again_at_a_stricter_path_stops_packaging_despite_the_record() {
+    let f = Fixture::new();
+    let dir = f.dir();
+    write(
+        dir,
+        ".amplihack-remote.toml",
+        "[allowlist]\npaths = [\"fixtures/**\"]\n",
+    );
+    let token = Fake::new(93).github_pat();
+    write(dir, "fixtures/token.txt", &format!("token: {token}\n"));
+    f.commit("fixture");
+    let out = f.package(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    std::fs::remove_file(f.archive()).unwrap();
+    std::fs::remove_file(f.out.path().join("context.tar.zst.sig")).unwrap();
+    // The same bytes (an old, recorded-clean blob) outside the allowlisted folder.
+    std::fs::copy(dir.join("fixtures/token.txt"), dir.join("src/token.txt")).unwrap();
+    f.commit("copy");
+    assert_blocked(&f, &["src/token.txt"]);
+}

@@ -66,6 +66,22 @@ impl PathGates {
             .any(|g| self.glob_rule[g] == rule)
     }
 
+    /// The restricted rules that may run in the file at `path`, sorted (empty for most files).
+    pub fn allowed_at(&self, path: &str) -> Vec<usize> {
+        if self.glob_rule.is_empty() {
+            return Vec::new();
+        }
+        let mut rules: Vec<usize> = self
+            .globs
+            .matches(path)
+            .into_iter()
+            .map(|g| self.glob_rule[g])
+            .collect();
+        rules.sort_unstable();
+        rules.dedup();
+        rules
+    }
+
     /// True if some rule has a `paths` restriction.
     pub fn any(&self) -> bool {
         !self.glob_rule.is_empty()

@@ -161,7 +161,7 @@ fn scan(
         let lister = scope.spawn(move || {
             let mut flagged = Vec::new();
             // With known-clean tips, the blobs listed are the new ones: remember them, so
-            // that an old blob committed again at a new path is recognised (`path_jobs`).
+            // that an old blob committed again at a new path is recognised (`rescan_other_paths`).
             let mut listed_oids = HashSet::new();
             let mut batch = Vec::with_capacity(BATCH);
             let mut next = 0;

@@ -200,17 +200,7 @@ pub fn package(
     }
 
     let mut warnings = Vec::new();
-    for path in &stats.flagged {
-        let pattern = exclusions.matching(path).unwrap_or("");
-        let strict = if Exclusions::is_dotenv(pattern) {
-            " (a .env file: whatever values it ever held are in the history; rotate any real ones and rewrite the history to drop it)"
-        } else {
-            ""
-        };
-        warnings.push(format!(
-            "{path} is in the git history and matches the exclusion pattern `{pattern}`: it ships inside repo.bundle (scanned like everything else){strict}"
-        ));
-    }
+    warnings.extend(history_warnings(&stats.flagged, &exclusions));
     for path in &staged.nested {
         warnings.push(format!(
             "{path}: not shipped (an untracked nested git repository; commit it as a submodule to ship it)"
@@ -353,6 +343,42 @@ pub fn package(
     })
 }
 
+/// Warnings for history files that match an exclusion pattern: one per file (a `.env` file
+/// always gets its own), or, past [`NAMED_PER_PATTERN`] files of one pattern, one line with
+/// the first few and the count, so a history full of `node_modules/` does not bury the rest.
+fn history_warnings(flagged: &[String], exclusions: &Exclusions) -> Vec<String> {
+    let mut by_pattern: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for path in flagged {
+        let pattern = exclusions.matching(path).unwrap_or("");
+        by_pattern.entry(pattern).or_default().push(path);
+    }
+    let mut warnings = Vec::new();
+    for (pattern, paths) in by_pattern {
+        if Exclusions::is_dotenv(pattern) || paths.len() <= NAMED_PER_PATTERN {
+            let strict = if Exclusions::is_dotenv(pattern) {
+                " (a .env file: whatever values it ever held are in the history; rotate any real ones and rewrite the history to drop it)"
+            } else {
+                ""
+            };
+            for path in paths {
+                warnings.push(format!(
+                    "{path} is in the git history and matches the exclusion pattern `{pattern}`: it ships inside repo.bundle (scanned like everything else){strict}"
+                ));
+            }
+        } else {
+            warnings.push(format!(
+                "{} files in the git history match the exclusion pattern `{pattern}` ({}, ...): they ship inside repo.bundle (scanned like everything else)",
+                paths.len(),
+                paths[..NAMED_PER_PATTERN].join(", ")
+            ));
+        }
+    }
+    warnings
+}
+
+/// Files of one exclusion pattern named one by one in warnings.
+const NAMED_PER_PATTERN: usize = 3;
+
 /// The entries' modification time: `SOURCE_DATE_EPOCH`, else HEAD's commit time, else 0.
 fn epoch(git: &Git) -> u64 {
     if let Some(v) = std::env::var("SOURCE_DATE_EPOCH")
@@ -379,4 +405,34 @@ fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     let mut s = p.as_os_str().to_os_string();
     s.push(suffix);
     PathBuf::from(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_warnings_name_few_files_and_summarise_many() {
+        let ex = Exclusions::standard();
+        let flagged: Vec<String> = (0..5)
+            .map(|i| format!("web/node_modules/m{i}.js"))
+            .chain([
+                "a/.env".to_string(),
+                "b/.env.local".into(),
+                "c/.env.prod".into(),
+            ])
+            .chain(["k.pem".to_string()])
+            .chain((0..4).map(|i| format!("x/.env.{i}")))
+            .collect();
+        let w = history_warnings(&flagged, &ex);
+        // Every .env file is named on its own, whatever their number.
+        assert_eq!(w.iter().filter(|l| l.contains("a .env file")).count(), 7);
+        assert!(w
+            .iter()
+            .any(|l| l.starts_with("k.pem is in the git history")));
+        let modules: Vec<_> = w.iter().filter(|l| l.contains("node_modules")).collect();
+        assert_eq!(modules.len(), 1, "{modules:?}");
+        assert!(modules[0].starts_with("5 files in the git history match"));
+        assert!(modules[0].contains("web/node_modules/m0.js"));
+    }
 }

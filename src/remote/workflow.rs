@@ -168,7 +168,9 @@ async fn body(
         Scanner::from_config(&loaded, None, true)
             .map_err(|e| RemoteError::validation(e.to_string()))?,
     );
-    let azlin = Azlin::from_env().with_redactor(Redactor::new(Arc::clone(&scanner), Some(&key)));
+    let azlin = Azlin::from_env()
+        .with_redactor(Redactor::new(Arc::clone(&scanner), Some(&key)))
+        .with_call_limit(run_opts.call_timeout);
     st.azlin = Some(azlin.clone());
     let version = vm::check_installed(&azlin, cancel).await?;
     progress.note(&format!(
@@ -311,11 +313,12 @@ async fn body(
     let out = match execute::run(&azlin, cancel, &vm.name, &script, &key, checked.run.timeout).await
     {
         Ok(out) => out,
-        Err(AzlinError::Timeout { .. }) => {
+        Err(AzlinError::Timeout { limit, .. }) => {
             return Err(RemoteError::Timeout {
                 message: format!(
-                "{}: the VM did not finish within the limit plus {} minutes, so azlin was stopped",
+                "{}: the VM did not finish within {} (the limit plus a margin of {} minutes), so azlin was stopped",
                 timeout_message(checked.run.timeout),
+                super::clock::human_duration(limit),
                 execute::GUARD_MARGIN.as_secs() / 60
             ),
                 context: st.ctx.clone(),

@@ -54,6 +54,18 @@ pub(super) async fn run(
             if let (Some(ctx), Some(vm)) = (e.context_mut(), &st.vm) {
                 ctx.vm.get_or_insert_with(|| vm.name.clone());
             }
+            if let (None, Some(name)) = (&st.vm, &st.creating) {
+                // Provisioning failed after asking azlin to create `name`: if it exists
+                // (or azlin cannot tell), it is reported with its cleanup command.
+                if e.context().is_some_and(|c| c.vm.is_none()) {
+                    let azlin = st.azlin.clone().unwrap_or_else(Azlin::from_env);
+                    let absent =
+                        matches!(vm::show(&azlin, &Cancel::never(), name).await, Ok(Ok(None)));
+                    if let (false, Some(ctx)) = (absent, e.context_mut()) {
+                        ctx.vm = Some(name.clone());
+                    }
+                }
+            }
             Err(e)
         }
         ok => ok,

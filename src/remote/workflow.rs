@@ -579,7 +579,13 @@ async fn download_file(
         }
     };
     tokio::select! {
-        r = copy => r,
+        r = copy => {
+            // A copy that failed for good leaves no partial file behind.
+            if r.is_err() {
+                remove_partial();
+            }
+            r
+        }
         () = watch => {
             let _ = std::fs::remove_file(&partial);
             Err(CopyError::Failed(format!(

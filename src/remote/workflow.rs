@@ -48,7 +48,7 @@ pub(super) async fn run(
     let mut st = State::default();
     match body(repo, mode, prompt, vm_opts, run_opts, &cancel, &mut st).await {
         Err(RemoteError::Interrupted { note, .. }) => {
-            Err(on_interrupt(note, &st, vm_opts.keep_vm).await)
+            Err(on_interrupt(note, &st, vm_opts.keep_vm, &cancel).await)
         }
         Err(mut e) => {
             if let (Some(ctx), Some(vm)) = (e.context_mut(), &st.vm) {
@@ -73,9 +73,10 @@ pub(super) async fn run(
 }
 
 /// After Ctrl-C: temporary files go; a VM created by this run is deleted unless
-/// `--keep-vm` (or reported with its kill command if that fails); a reused or named VM is
-/// left as it is and reported.
-async fn on_interrupt(mut note: String, st: &State, keep_vm: bool) -> RemoteError {
+/// `--keep-vm` or it holds the finished command's results (or reported with its kill
+/// command if that fails); a reused or named VM is left as it is and reported. A second
+/// Ctrl-C during the deletion names the VM (see [`interrupt::listen`]).
+async fn on_interrupt(mut note: String, st: &State, keep_vm: bool, cancel: &Cancel) -> RemoteError {
     crate::package::tempdir::remove_registered();
     let mut ctx = st.ctx.clone();
     let azlin = st.azlin.clone().unwrap_or_else(Azlin::from_env);
@@ -89,6 +90,7 @@ async fn on_interrupt(mut note: String, st: &State, keep_vm: bool) -> RemoteErro
         if keep_vm {
             note.push_str(&format!("; VM {name} kept (--keep-vm)"));
         } else {
+            cancel.set_pending_vm(Some(&name));
             eprintln!("Deleting VM {name} (created by this run)...");
             let never = Cancel::never();
             match vm::show(&azlin, &never, &name).await {
@@ -104,6 +106,7 @@ async fn on_interrupt(mut note: String, st: &State, keep_vm: bool) -> RemoteErro
                     Err(e) => note.push_str(&format!("; deleting VM {name} failed: {e}")),
                 },
             }
+            cancel.set_pending_vm(None);
         }
     } else if let Some(v) = &st.vm {
         ctx.vm = Some(v.name.clone());

@@ -35,6 +35,9 @@ struct State {
     creating: Option<String>,
     vm: Option<Vm>,
     azlin: Option<Azlin>,
+    /// The remote command finished and its results wait on the VM (step 5 done): a VM
+    /// this run created is then kept on Ctrl-C, not deleted with them.
+    results_on_vm: bool,
 }
 
 pub(super) async fn run(
@@ -89,6 +92,16 @@ async fn on_interrupt(mut note: String, st: &State, keep_vm: bool, cancel: &Canc
         ctx.vm = Some(name.clone());
         if keep_vm {
             note.push_str(&format!("; VM {name} kept (--keep-vm)"));
+        } else if st.results_on_vm {
+            let dir = st
+                .ctx
+                .run_id
+                .as_deref()
+                .map(transfer::remote_dir)
+                .unwrap_or_default();
+            note.push_str(&format!(
+                "; VM {name} holds the results of the finished command (in {dir}), which were not all retrieved: it was kept, not deleted"
+            ));
         } else {
             cancel.set_pending_vm(Some(&name));
             eprintln!("Deleting VM {name} (created by this run)...");
@@ -352,6 +365,7 @@ async fn body(
         ));
     }
     drop(tmp);
+    st.results_on_vm = true;
     progress.done("remote script finished");
 
     // [6/7]

@@ -73,6 +73,9 @@ pub fn run(args: RunArgs) -> Result<i32, String> {
             if let Some(e) = &f.cleanup_error {
                 eprintln!("ERROR: {e}");
             }
+            if f.interrupted {
+                eprintln!("Interrupted during cleanup: the step in progress was finished first.");
+            }
             eprintln!(
                 "Results of run {} are in {}",
                 f.run_id,

@@ -551,6 +551,7 @@ async fn body(
         problems,
         warnings,
         cleanup_error,
+        interrupted: cancel.is_cancelled(),
     })))
 }
 

@@ -30,6 +30,9 @@ const MAX_LINE: usize = 64 << 10;
 /// After azlin exits, how long its output pipes may stay open (held by a remote process
 /// that outlived it) before we stop reading them.
 const DRAIN_GRACE: Duration = Duration::from_secs(5);
+/// The signal number of SIGINT (2 on every Unix).
+#[cfg(unix)]
+const SIGINT: i32 = 2;
 
 /// Why a call did not produce an exit status.
 #[derive(Debug, thiserror::Error)]
@@ -262,6 +265,18 @@ impl Azlin {
                 return Err(e);
             }
         };
+        // A Ctrl-C in a terminal reaches azlin too (the whole foreground group): azlin
+        // dying of SIGINT is the user's interruption, not a failed call, even if our own
+        // handler has not seen the signal yet.
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            if status.signal() == Some(SIGINT) {
+                out_task.abort();
+                err_task.abort();
+                return Err(AzlinError::Interrupted { command });
+            }
+        }
         // The pipes may be held open by something azlin started: do not wait forever.
         let drained = async {
             let a = out_task.await;

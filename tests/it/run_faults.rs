@@ -563,6 +563,9 @@ fn sigint(pid: u32, group: bool) {
     assert!(ok, "kill -INT {target}");
 }
 
+/// A moment to wait for: the stand-in's state and our stderr so far.
+type Moment<'a> = &'a dyn Fn(&Cloud, &str) -> bool;
+
 fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !cond() {
@@ -577,8 +580,8 @@ fn interrupted(
     c: &Cloud,
     args: &[&str],
     group: bool,
-    ready: &dyn Fn(&Cloud, &str) -> bool,
-    again: Option<&dyn Fn(&Cloud, &str) -> bool>,
+    ready: Moment,
+    again: Option<Moment>,
 ) -> Output {
     let before = c.snapshot();
     let mut cmd = c.command(args);
@@ -755,7 +758,7 @@ fn a_second_ctrl_c_gives_up_at_once_and_names_the_vm() {
     let cases = ["during-interrupt-cleanup", "during-step-7"];
     par(&cases, |&case| {
         let c = Cloud::new();
-        let (fault, first): (&str, &dyn Fn(&Cloud, &str) -> bool) = match case {
+        let (fault, first): (&str, Moment) = match case {
             // First Ctrl-C during the upload; the second while that VM is being deleted.
             "during-interrupt-cleanup" => (
                 r#"{"cp": [{"match": "context.tar.zst ", "sleep": 60}], "kill": [{"sleep": 2}]}"#,
@@ -829,4 +832,44 @@ fn a_vm_left_by_a_failed_new_is_reported_even_when_lookups_fail() {
     assert_eq!(c.vms().len(), 1, "{e}");
     accounted(&c, &out, &[]);
     assert_eq!(c.count("new"), 3);
+}
+
+#[test]
+fn garbage_from_azlin_is_never_taken_for_an_answer() {
+    // azlin exits 0 but prints something else than what was asked (the `stdout` fault).
+    let cases = ["list", "show", "probe"];
+    par(&cases, |&case| {
+        let c = Cloud::new();
+        reusable_vm(&c);
+        c.faults(match case {
+            "list" => r#"{"list": [{"exit": 0, "stdout": "Total: 0 VMs (table)"}]}"#,
+            "show" => r#"{"show": [{"exit": 0, "stdout": "{\"name\": 7}"}]}"#,
+            "probe" => {
+                r#"{"connect": [{"match": "amplihack-remote-probe", "exit": 0, "stdout": "free-ish"}]}"#
+            }
+            _ => unreachable!(),
+        });
+        let out = c.run(&["auto", "task"]);
+        let e = stderr(&out);
+        accounted(&c, &out, &["earlier"]);
+        match case {
+            "list" => {
+                // An unreadable list is not an empty list: nothing is provisioned.
+                expect(&out, 3);
+                assert!(e.contains("not an empty list"), "{e}");
+                assert_eq!(c.count("new"), 0);
+            }
+            "show" => {
+                expect(&out, 0);
+                assert!(e.contains("earlier: not considered for reuse"), "{e}");
+                assert_eq!(c.deleted().len(), 1);
+            }
+            "probe" => {
+                expect(&out, 0);
+                assert!(e.contains("the busy probe printed"), "{e}");
+                assert_eq!(c.deleted().len(), 1);
+            }
+            _ => unreachable!(),
+        }
+    });
 }

@@ -122,6 +122,10 @@ pub struct RunArgs {
     /// Time limit in seconds, overriding --timeout (a testing aid)
     #[arg(long, value_name = "SECONDS", hide = true, value_parser = clap::value_parser!(u64).range(1..=28800))]
     pub timeout_seconds: Option<u64>,
+    /// Caps the time limit of every azlin call, the remote command's included, in seconds
+    /// (a testing aid: the real limits are minutes long)
+    #[arg(long, value_name = "SECONDS", hide = true, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub call_timeout_seconds: Option<u64>,
     /// Azure region for a new VM (default: azlin's configuration)
     #[arg(long, value_name = "REGION", value_parser = parse_region)]
     pub region: Option<String>,

@@ -36,6 +36,7 @@ pub fn run(args: RunArgs) -> Result<i32, String> {
         config: None,
         threads: args.threads,
         full_scan: args.full_scan,
+        call_timeout: args.call_timeout_seconds.map(Duration::from_secs),
     };
     let result = execute_remote_workflow(&cwd, mode, &args.prompt, &vm, &options);
     let mut out = std::io::stdout().lock();
@@ -71,6 +72,9 @@ pub fn run(args: RunArgs) -> Result<i32, String> {
             }
             if let Some(e) = &f.cleanup_error {
                 eprintln!("ERROR: {e}");
+            }
+            if f.interrupted {
+                eprintln!("Interrupted during cleanup: the step in progress was finished first.");
             }
             eprintln!(
                 "Results of run {} are in {}",

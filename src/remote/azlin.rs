@@ -30,6 +30,9 @@ const MAX_LINE: usize = 64 << 10;
 /// After azlin exits, how long its output pipes may stay open (held by a remote process
 /// that outlived it) before we stop reading them.
 const DRAIN_GRACE: Duration = Duration::from_secs(5);
+/// The signal number of SIGINT (2 on every Unix).
+#[cfg(unix)]
+const SIGINT: i32 = 2;
 
 /// Why a call did not produce an exit status.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +124,8 @@ impl Output {
 pub struct Azlin {
     program: PathBuf,
     scrub: Option<Redactor>,
+    /// Caps every call's time limit (the hidden testing option `--call-timeout-seconds`).
+    call_limit: Option<Duration>,
 }
 
 impl Azlin {
@@ -142,12 +147,20 @@ impl Azlin {
         Azlin {
             program,
             scrub: None,
+            call_limit: None,
         }
     }
 
     /// Redacts stderr and streamed output with `r` (secrets, the key) besides GUIDs and SAS.
     pub fn with_redactor(mut self, r: Redactor) -> Azlin {
         self.scrub = Some(r);
+        self
+    }
+
+    /// Caps the time limit of every call at `limit` (a testing aid: the real limits are
+    /// minutes long, see `vm.rs`, `transfer.rs` and `execute.rs`).
+    pub fn with_call_limit(mut self, limit: Option<Duration>) -> Azlin {
+        self.call_limit = limit;
         self
     }
 
@@ -168,6 +181,7 @@ impl Azlin {
     /// Runs one call. A non-zero exit is not an error here: see [`Output::success`].
     pub async fn call(&self, req: Request<'_>) -> Result<Output, AzlinError> {
         let command = Azlin::display(&req.args);
+        let limit = self.call_limit.map_or(req.timeout, |c| c.min(req.timeout));
         let mut cmd = Command::new(&self.program);
         cmd.args(&req.args)
             .env_remove(KEY_ENV)
@@ -237,7 +251,7 @@ impl Azlin {
         };
         let waited = tokio::select! {
             s = child.wait() => Ok(s),
-            _ = tokio::time::sleep(req.timeout) => Err(AzlinError::Timeout { command: command.clone(), limit: req.timeout }),
+            _ = tokio::time::sleep(limit) => Err(AzlinError::Timeout { command: command.clone(), limit }),
             _ = req.cancel.cancelled() => Err(AzlinError::Interrupted { command: command.clone() }),
         };
         let status = match waited {
@@ -251,6 +265,18 @@ impl Azlin {
                 return Err(e);
             }
         };
+        // A Ctrl-C in a terminal reaches azlin too (the whole foreground group): azlin
+        // dying of SIGINT is the user's interruption, not a failed call, even if our own
+        // handler has not seen the signal yet.
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            if status.signal() == Some(SIGINT) {
+                out_task.abort();
+                err_task.abort();
+                return Err(AzlinError::Interrupted { command });
+            }
+        }
         // The pipes may be held open by something azlin started: do not wait forever.
         let drained = async {
             let a = out_task.await;

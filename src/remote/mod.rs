@@ -95,13 +95,17 @@ pub struct Finished {
     pub warnings: Vec<String>,
     /// Deleting the VM failed ([`RemoteError::Cleanup`]): exit 8.
     pub cleanup_error: Option<RemoteError>,
+    /// Ctrl-C came during step 7: the deletion in progress was finished first (exit 130).
+    pub interrupted: bool,
 }
 
 impl Finished {
-    /// 6 timed out, 5 the command failed, 7 results refused or not integrated, 8 the VM
-    /// could not be deleted, else 0.
+    /// 130 interrupted (Ctrl-C during cleanup), 6 timed out, 5 the command failed, 7 results
+    /// refused or not integrated, 8 the VM could not be deleted, else 0.
     pub fn exit_code(&self) -> i32 {
-        if self.timed_out {
+        if self.interrupted {
+            exit::INTERRUPTED
+        } else if self.timed_out {
             exit::TIMEOUT
         } else if self.remote_exit != 0 {
             exit::EXECUTION

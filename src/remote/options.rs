@@ -95,6 +95,8 @@ pub struct RunOptions {
     pub threads: usize,
     /// Ignore the record of clean history (`git::scan_cache`): scan every blob.
     pub full_scan: bool,
+    /// Caps the time limit of every azlin call (a testing aid; `None`: the real limits).
+    pub call_timeout: Option<Duration>,
 }
 
 impl Default for RunOptions {
@@ -106,6 +108,7 @@ impl Default for RunOptions {
             config: None,
             threads: 0,
             full_scan: false,
+            call_timeout: None,
         }
     }
 }

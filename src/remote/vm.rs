@@ -229,6 +229,14 @@ pub async fn busy(
     })
 }
 
+/// A call that timed out, as a failed answer (for lookups whose failure is not fatal).
+fn timeout_as_failure<T>(e: AzlinError) -> Result<Result<T, String>, AzlinError> {
+    match e {
+        AzlinError::Timeout { .. } => Ok(Err(e.to_string())),
+        other => Err(other),
+    }
+}
+
 /// The reuse search: tagged, under 24 h old, the requested size, running, not busy; the
 /// youngest such VM wins. A list that fails or cannot be parsed is an error.
 pub async fn find_reusable(
@@ -272,7 +280,12 @@ pub async fn find_reusable(
         {
             continue;
         }
-        match show(azlin, cancel, &vm.name).await.map_err(fail)? {
+        // A VM that cannot be looked at in time is passed over, as one whose `show` fails.
+        match show(azlin, cancel, &vm.name)
+            .await
+            .or_else(timeout_as_failure)
+            .map_err(fail)?
+        {
             Ok(Some(d)) if d.name == vm.name => match reusable(&d, size, now) {
                 Ok(created) => candidates.push((created, vm.name)),
                 Err(why) => progress.note(&format!("{}: not reusable ({why})", vm.name)),
@@ -283,7 +296,11 @@ pub async fn find_reusable(
     }
     candidates.sort_by(|a, b| b.cmp(a));
     for (_, name) in candidates {
-        match busy(azlin, cancel, &name).await.map_err(fail)? {
+        match busy(azlin, cancel, &name)
+            .await
+            .or_else(timeout_as_failure)
+            .map_err(fail)?
+        {
             Ok(None) => return Ok(Some(name)),
             Ok(Some(run)) => progress.note(&format!("{name}: busy with run {run}")),
             Err(e) => progress.warn(&format!("{name}: not reused, the busy probe failed: {e}")),
@@ -477,9 +494,18 @@ async fn tag(
     progress: &Progress,
     name: &str,
 ) -> Result<(), AzlinError> {
-    let out = azlin
+    let out = match azlin
         .call(Request::new(tag_args(name), QUERY_TIMEOUT, cancel))
-        .await?;
+        .await
+    {
+        Ok(out) => out,
+        // A hung `tag` is no worse than a failed one: the VM exists and can be used.
+        Err(e @ AzlinError::Timeout { .. }) => {
+            progress.warn(&format!("{e}; the VM will not be found for reuse"));
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
     if !out.success() {
         progress.warn(&format!(
             "{}; the VM will not be found for reuse",

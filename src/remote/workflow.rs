@@ -35,6 +35,9 @@ struct State {
     creating: Option<String>,
     vm: Option<Vm>,
     azlin: Option<Azlin>,
+    /// The remote command finished and its results wait on the VM (step 5 done): a VM
+    /// this run created is then kept on Ctrl-C, not deleted with them.
+    results_on_vm: bool,
 }
 
 pub(super) async fn run(
@@ -48,11 +51,23 @@ pub(super) async fn run(
     let mut st = State::default();
     match body(repo, mode, prompt, vm_opts, run_opts, &cancel, &mut st).await {
         Err(RemoteError::Interrupted { note, .. }) => {
-            Err(on_interrupt(note, &st, vm_opts.keep_vm).await)
+            Err(on_interrupt(note, &st, vm_opts.keep_vm, &cancel).await)
         }
         Err(mut e) => {
             if let (Some(ctx), Some(vm)) = (e.context_mut(), &st.vm) {
                 ctx.vm.get_or_insert_with(|| vm.name.clone());
+            }
+            if let (None, Some(name)) = (&st.vm, &st.creating) {
+                // Provisioning failed after asking azlin to create `name`: if it exists
+                // (or azlin cannot tell), it is reported with its cleanup command.
+                if e.context().is_some_and(|c| c.vm.is_none()) {
+                    let azlin = st.azlin.clone().unwrap_or_else(Azlin::from_env);
+                    let absent =
+                        matches!(vm::show(&azlin, &Cancel::never(), name).await, Ok(Ok(None)));
+                    if let (false, Some(ctx)) = (absent, e.context_mut()) {
+                        ctx.vm = Some(name.clone());
+                    }
+                }
             }
             Err(e)
         }
@@ -61,9 +76,10 @@ pub(super) async fn run(
 }
 
 /// After Ctrl-C: temporary files go; a VM created by this run is deleted unless
-/// `--keep-vm` (or reported with its kill command if that fails); a reused or named VM is
-/// left as it is and reported.
-async fn on_interrupt(mut note: String, st: &State, keep_vm: bool) -> RemoteError {
+/// `--keep-vm` or it holds the finished command's results (or reported with its kill
+/// command if that fails); a reused or named VM is left as it is and reported. A second
+/// Ctrl-C during the deletion names the VM (see [`interrupt::listen`]).
+async fn on_interrupt(mut note: String, st: &State, keep_vm: bool, cancel: &Cancel) -> RemoteError {
     crate::package::tempdir::remove_registered();
     let mut ctx = st.ctx.clone();
     let azlin = st.azlin.clone().unwrap_or_else(Azlin::from_env);
@@ -76,7 +92,18 @@ async fn on_interrupt(mut note: String, st: &State, keep_vm: bool) -> RemoteErro
         ctx.vm = Some(name.clone());
         if keep_vm {
             note.push_str(&format!("; VM {name} kept (--keep-vm)"));
+        } else if st.results_on_vm {
+            let dir = st
+                .ctx
+                .run_id
+                .as_deref()
+                .map(transfer::remote_dir)
+                .unwrap_or_default();
+            note.push_str(&format!(
+                "; VM {name} holds the results of the finished command (in {dir}), which were not all retrieved: it was kept, not deleted"
+            ));
         } else {
+            cancel.set_pending_vm(Some(&name));
             eprintln!("Deleting VM {name} (created by this run)...");
             let never = Cancel::never();
             match vm::show(&azlin, &never, &name).await {
@@ -92,6 +119,7 @@ async fn on_interrupt(mut note: String, st: &State, keep_vm: bool) -> RemoteErro
                     Err(e) => note.push_str(&format!("; deleting VM {name} failed: {e}")),
                 },
             }
+            cancel.set_pending_vm(None);
         }
     } else if let Some(v) = &st.vm {
         ctx.vm = Some(v.name.clone());
@@ -168,7 +196,9 @@ async fn body(
         Scanner::from_config(&loaded, None, true)
             .map_err(|e| RemoteError::validation(e.to_string()))?,
     );
-    let azlin = Azlin::from_env().with_redactor(Redactor::new(Arc::clone(&scanner), Some(&key)));
+    let azlin = Azlin::from_env()
+        .with_redactor(Redactor::new(Arc::clone(&scanner), Some(&key)))
+        .with_call_limit(run_opts.call_timeout);
     st.azlin = Some(azlin.clone());
     let version = vm::check_installed(&azlin, cancel).await?;
     progress.note(&format!(
@@ -311,11 +341,12 @@ async fn body(
     let out = match execute::run(&azlin, cancel, &vm.name, &script, &key, checked.run.timeout).await
     {
         Ok(out) => out,
-        Err(AzlinError::Timeout { .. }) => {
+        Err(AzlinError::Timeout { limit, .. }) => {
             return Err(RemoteError::Timeout {
                 message: format!(
-                "{}: the VM did not finish within the limit plus {} minutes, so azlin was stopped",
+                "{}: the VM did not finish within {} (the limit plus a margin of {} minutes), so azlin was stopped",
                 timeout_message(checked.run.timeout),
+                super::clock::human_duration(limit),
                 execute::GUARD_MARGIN.as_secs() / 60
             ),
                 context: st.ctx.clone(),
@@ -334,6 +365,7 @@ async fn body(
         ));
     }
     drop(tmp);
+    st.results_on_vm = true;
     progress.done("remote script finished");
 
     // [6/7]
@@ -519,6 +551,7 @@ async fn body(
         problems,
         warnings,
         cleanup_error,
+        interrupted: cancel.is_cancelled(),
     })))
 }
 
@@ -564,7 +597,13 @@ async fn download_file(
         }
     };
     tokio::select! {
-        r = copy => r,
+        r = copy => {
+            // A copy that failed for good leaves no partial file behind.
+            if r.is_err() {
+                remove_partial();
+            }
+            r
+        }
         () = watch => {
             let _ = std::fs::remove_file(&partial);
             Err(CopyError::Failed(format!(

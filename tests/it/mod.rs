@@ -7,6 +7,8 @@ mod precision;
 mod rules;
 #[cfg(feature = "exec")]
 mod run_e2e;
+#[cfg(feature = "exec")]
+mod run_faults;
 mod staged;
 mod standin;
 mod support;

@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::support::*;
 
 /// The real python3 (not a version-manager shim: those cost ~200 ms a call).
-fn python() -> &'static (PathBuf, String) {
+pub(super) fn python() -> &'static (PathBuf, String) {
     static PY: std::sync::OnceLock<(PathBuf, String)> = std::sync::OnceLock::new();
     PY.get_or_init(|| {
         let out = Command::new("python3")
@@ -40,12 +40,12 @@ fn python() -> &'static (PathBuf, String) {
 
 /// One test's world: the user's repository, the stand-in's state, a config dir for the
 /// signing key, a private TMPDIR and HOME.
-struct Cloud {
-    tmp: tempfile::TempDir,
-    key: String,
+pub(super) struct Cloud {
+    pub(super) tmp: tempfile::TempDir,
+    pub(super) key: String,
 }
 
-struct Snapshot {
+pub(super) struct Snapshot {
     tree: String,
     refs: String,
     index: Vec<u8>,
@@ -54,7 +54,7 @@ struct Snapshot {
 }
 
 impl Cloud {
-    fn new() -> Cloud {
+    pub(super) fn new() -> Cloud {
         let tmp = tempfile::tempdir().unwrap();
         for d in ["repo", "state", "cfg", "tmp", "home", "bin"] {
             std::fs::create_dir(tmp.path().join(d)).unwrap();
@@ -92,14 +92,14 @@ impl Cloud {
         c
     }
 
-    fn repo(&self) -> PathBuf {
+    pub(super) fn repo(&self) -> PathBuf {
         self.tmp.path().join("repo")
     }
-    fn state(&self) -> PathBuf {
+    pub(super) fn state(&self) -> PathBuf {
         self.tmp.path().join("state")
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub(super) fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.arg("run")
             .args(args)
@@ -120,14 +120,14 @@ impl Cloud {
     }
 
     /// Runs `run ARGS`, then checks every invariant.
-    fn run(&self, args: &[&str]) -> Output {
+    pub(super) fn run(&self, args: &[&str]) -> Output {
         let before = self.snapshot();
         let out = self.command(args).output().unwrap();
         self.check(&out, &before);
         out
     }
 
-    fn snapshot(&self) -> Snapshot {
+    pub(super) fn snapshot(&self) -> Snapshot {
         let r = self.repo();
         let refs: String = git(&r, &["for-each-ref", "--format=%(objectname) %(refname)"])
             .lines()
@@ -144,7 +144,7 @@ impl Cloud {
     }
 
     /// The invariants of every run (see the module documentation).
-    fn check(&self, out: &Output, before: &Snapshot) {
+    pub(super) fn check(&self, out: &Output, before: &Snapshot) {
         let ctx = || format!("stdout:\n{}\nstderr:\n{}", stdout(out), stderr(out));
         for c in self.calls() {
             let argv: Vec<String> = c["argv"]
@@ -217,7 +217,7 @@ impl Cloud {
     }
 
     /// The start lines of the call log.
-    fn calls(&self) -> Vec<Value> {
+    pub(super) fn calls(&self) -> Vec<Value> {
         jsonl(&self.state().join("calls.jsonl"))
             .into_iter()
             .filter(|c| c["phase"] == "start")
@@ -225,7 +225,7 @@ impl Cloud {
     }
 
     /// How many calls of subcommand `sub` were made.
-    fn count(&self, sub: &str) -> usize {
+    pub(super) fn count(&self, sub: &str) -> usize {
         self.calls()
             .iter()
             .filter(|c| {
@@ -238,24 +238,24 @@ impl Cloud {
             .count()
     }
 
-    fn faults(&self, json: &str) {
+    pub(super) fn faults(&self, json: &str) {
         std::fs::write(self.state().join("faults.json"), json).unwrap();
     }
 
-    fn amplihack(&self, json: &str) {
+    pub(super) fn amplihack(&self, json: &str) {
         std::fs::write(self.state().join("amplihack.json"), json).unwrap();
     }
 
-    fn vms(&self) -> Vec<String> {
+    pub(super) fn vms(&self) -> Vec<String> {
         names(&self.state().join("vms"))
     }
 
-    fn deleted(&self) -> Vec<String> {
+    pub(super) fn deleted(&self) -> Vec<String> {
         names(&self.state().join("deleted"))
     }
 
     /// A VM as a test would find it in azlin (`extra` merged into its meta).
-    fn make_vm(&self, name: &str, extra: Value) {
+    pub(super) fn make_vm(&self, name: &str, extra: Value) {
         let dir = self.state().join("vms").join(name);
         std::fs::create_dir_all(dir.join("home")).unwrap();
         let now = UtcTime::now();
@@ -278,12 +278,12 @@ impl Cloud {
         std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
     }
 
-    fn git(&self, args: &[&str]) -> String {
+    pub(super) fn git(&self, args: &[&str]) -> String {
         git(&self.repo(), args)
     }
 
     /// The remote command's recorded argv (the last call).
-    fn agent_argv(&self) -> Vec<String> {
+    pub(super) fn agent_argv(&self) -> Vec<String> {
         let calls = jsonl(&self.state().join("amplihack-calls.jsonl"));
         calls.last().expect("amplihack ran")["argv"]
             .as_array()
@@ -294,7 +294,7 @@ impl Cloud {
     }
 }
 
-fn names(dir: &Path) -> Vec<String> {
+pub(super) fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|d| {
             d.flatten()
@@ -306,7 +306,7 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
-fn jsonl(path: &Path) -> Vec<Value> {
+pub(super) fn jsonl(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
@@ -314,7 +314,7 @@ fn jsonl(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-fn assert_no_key(dir: &Path, key: &[u8]) {
+pub(super) fn assert_no_key(dir: &Path, key: &[u8]) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -335,7 +335,7 @@ fn assert_no_key(dir: &Path, key: &[u8]) {
 }
 
 /// The working tree without `.git` and the two results folders.
-fn work_tree_digest(root: &Path) -> String {
+pub(super) fn work_tree_digest(root: &Path) -> String {
     use sha2::{Digest, Sha256};
     fn walk(dir: &Path, root: &Path, h: &mut Sha256) {
         let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
@@ -370,11 +370,11 @@ fn work_tree_digest(root: &Path) -> String {
     amplihack_remote::digest::hex(&h.finalize())
 }
 
-fn code(out: &Output) -> i32 {
+pub(super) fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
 }
 
-fn expect(out: &Output, want: i32) {
+pub(super) fn expect(out: &Output, want: i32) {
     assert_eq!(
         code(out),
         want,
@@ -384,7 +384,7 @@ fn expect(out: &Output, want: i32) {
     );
 }
 
-fn run_id(out: &Output) -> String {
+pub(super) fn run_id(out: &Output) -> String {
     let e = stderr(out);
     let line = e
         .lines()
@@ -752,7 +752,7 @@ fn a_timeout_kills_the_remote_group_keeps_the_vm_and_retrieves_the_logs() {
 }
 
 /// A tar.zst with one raw entry.
-fn hostile_archive(path: &Path, name: &[u8], kind: tar::EntryType, data: &[u8]) {
+pub(super) fn hostile_archive(path: &Path, name: &[u8], kind: tar::EntryType, data: &[u8]) {
     let mut h = tar::Header::new_gnu();
     h.as_old_mut().name[..name.len()].copy_from_slice(name);
     h.set_entry_type(kind);

@@ -209,7 +209,11 @@ impl Git {
     /// `git ARGS` with the clean environment, in this wrapper's directory.
     fn command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
         let mut cmd = Command::new(&self.program);
-        cmd.args(args)
+        // A repository's own config may name programs that git runs for read-only commands
+        // (`core.fsmonitor` runs a hook on `status`, `ls-files`, `update-index`): a repository
+        // handed to us is not trusted to run code, so that one is switched off.
+        cmd.args(["-c", "core.fsmonitor=false"])
+            .args(args)
             .current_dir(&self.dir)
             .env_clear()
             .envs(

@@ -269,3 +269,56 @@ fn a_blob_in_an_allowlisted_folder_is_still_reported_where_it_is_not_allowlisted
     );
     assert!(!text.contains("fixtures/token.txt:1"), "{text}");
 }
+
+/// A repository's config is not trusted to run code: `core.fsmonitor` names a program git
+/// would run on `status`, `ls-files` or `update-index`.
+#[test]
+fn a_repository_config_cannot_make_scans_or_package_run_a_program() {
+    let repo = git_repo();
+    let dir = repo.path();
+    let marker = dir.parent().unwrap().join(format!(
+        "fsmonitor-ran-{}",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
+    let hook = dir.join(".git/evil-fsmonitor.sh");
+    std::fs::write(
+        &hook,
+        format!("#!/bin/sh\ntouch '{}'\nexit 1\n", marker.display()),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    write(dir, ".claude/settings.json", "{}\n");
+    write(dir, "README.md", "hello\n");
+    commit_all(dir, "init");
+    git(dir, &["config", "core.fsmonitor", hook.to_str().unwrap()]);
+    write(dir, "README.md", "changed\n"); // uncommitted work: package stages a snapshot
+                                          // The hook works when git is run plainly (so the test can fail).
+    git(dir, &["status", "--porcelain"]);
+    assert!(
+        marker.exists(),
+        "the fsmonitor hook did not run under plain git"
+    );
+    std::fs::remove_file(&marker).unwrap();
+
+    for args in [
+        &["scan", "--git"][..],
+        &["scan", "--staged"][..],
+        &["package", "--dry-run"][..],
+    ] {
+        let cfg = tempfile::tempdir().unwrap();
+        let out = run_env(dir, args, &[("AMPLIHACK_REMOTE_CONFIG_DIR", cfg.path())]);
+        assert!(
+            out.status.code().is_some_and(|c| c < 2),
+            "{args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(
+            !marker.exists(),
+            "{args:?} ran the repository's fsmonitor hook"
+        );
+    }
+}

@@ -30,7 +30,7 @@ impl std::ops::Deref for Loaded<'_> {
 /// Opens and loads a regular file. `buf` is reused for files below [`MMAP_THRESHOLD`] and
 /// when mapping fails.
 pub fn load<'a>(path: &Path, buf: &'a mut Vec<u8>) -> io::Result<Loaded<'a>> {
-    let mut file = File::open(path)?;
+    let mut file = open_nonblocking(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::new(
@@ -45,6 +45,45 @@ pub fn load<'a>(path: &Path, buf: &'a mut Vec<u8>) -> io::Result<Loaded<'a>> {
     }
     read_sized(&mut file, meta.len(), buf)?;
     Ok(Loaded::Read(buf))
+}
+
+/// Opens `path` for reading without blocking: the walker saw a regular file, but by the time
+/// it is opened it may have been replaced by a FIFO (whose plain `open` waits for a writer,
+/// forever) or a device. `O_NONBLOCK` makes that open return at once; the type check that
+/// follows then refuses it. It changes nothing for regular files. `O_NOCTTY`: a terminal
+/// swapped in never becomes our controlling terminal.
+pub fn open_nonblocking(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    options.open(path)
+}
+
+/// Opens `path` with [`open_nonblocking`] and refuses anything but a regular file.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let file = open_nonblocking(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (FIFO, socket or device)",
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads a regular file that was listed with `expected` bytes: at most `expected + 1` bytes
+/// are read, so a file that grew (or was replaced by a huge one) since is caught without
+/// reading it all; the caller compares the length.
+pub fn read_regular(path: &Path, expected: u64) -> io::Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(expected.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Reads a file whose size is known from its metadata: exactly that many bytes in as few
@@ -151,6 +190,22 @@ mod tests {
         // Stat said 20, the file holds 10 (it shrank): the 10 are read.
         read_sized(&mut File::open(&p).unwrap(), 20, &mut buf).unwrap();
         assert_eq!(buf, b"0123456789");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pipe");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&p)
+            .status()
+            .unwrap()
+            .success());
+        // A plain open would block here until a writer comes (the test would hang).
+        let mut buf = Vec::new();
+        let err = load(&p, &mut buf).err().expect("a FIFO is refused");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 
     #[test]

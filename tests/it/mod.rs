@@ -1,6 +1,7 @@
 mod cli_scan;
 mod corpus;
 mod git_scan;
+mod hostile;
 mod outputs;
 mod package;
 mod precision;

@@ -2,6 +2,7 @@ mod cli_scan;
 mod corpus;
 mod git_scan;
 mod hostile;
+mod hostile_git;
 mod outputs;
 mod package;
 mod precision;

@@ -128,13 +128,15 @@ fn a_truncated_packfile_fails_closed() {
     assert_fails_closed(d, "truncated pack");
 }
 
-/// A shallow clone: the history beyond the graft is not there to scan. What is there is
-/// scanned; the tool must not claim the whole history clean.
+/// A shallow clone: the history beyond the boundary is not there to scan. `scan --git` scans
+/// what is there and warns; `package` refuses (its bundle would be incomplete) with a clear
+/// message instead of git's "Could not read" errors.
 #[test]
 fn a_shallow_clone_is_scanned_as_far_as_it_goes_and_says_so() {
     let origin = git_repo();
     let o = origin.path();
     let key = Fake::new(611).anthropic_key();
+    write(o, ".claude/settings.json", "{}\n");
     write(o, "old.env", &format!("K={key}\n"));
     commit_all(o, "secret");
     std::fs::remove_file(o.join("old.env")).unwrap();
@@ -156,21 +158,18 @@ fn a_shallow_clone_is_scanned_as_far_as_it_goes_and_says_so() {
     assert!(c.join(".git/shallow").exists());
     let out = run_bounded(&c, &["scan", "--git"], BOUND);
     let text = both(&out);
-    let exit = code(&out);
-    assert!(
-        exit == 2 || (exit == 0 && text.contains("shallow")),
-        "{text}"
-    );
+    assert_eq!(code(&out), 0, "{text}");
+    assert!(text.contains("is a shallow clone"), "{text}");
+    // Packaging needs the whole history (the bundle must be complete): refused up front.
     let (out, left) = package(&c);
-    let exit = code(&out);
+    assert_eq!(code(&out), 2, "{}", both(&out));
+    assert!(both(&out).contains("shallow clone"), "{}", both(&out));
     assert!(
-        exit == 2 || (exit == 0 && both(&out).contains("shallow")),
+        both(&out).contains("git fetch --unshallow"),
         "{}",
         both(&out)
     );
-    if exit == 2 {
-        assert!(left.is_empty(), "{left:?}");
-    }
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// A linked worktree's branch and a submodule: the worktree's commits are history (found);

@@ -1,6 +1,7 @@
 //! Loading an input's bytes: memory-mapped when large, read into a reused buffer when small.
 //!
-//! This is the crate's only `unsafe` code.
+//! This is the crate's only `unsafe` code: the memory map, and the SIGBUS handler that makes
+//! a mapped file truncated during its scan end the process with status 2 and a message.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -118,14 +119,45 @@ fn read_sized(file: &mut File, len: u64, buf: &mut Vec<u8>) -> io::Result<()> {
     Ok(())
 }
 
+/// What the SIGBUS handler writes to stderr before exiting with status 2.
+pub const SIGBUS_MESSAGE: &str = "\nERROR: an input was truncated by another process while it was memory-mapped and scanned (SIGBUS): the scan stopped and is incomplete; nothing was reported. Re-run it once the files are no longer being changed.\n";
+
+/// Turns the SIGBUS of a mapped file truncated under us into exit status 2 (incomplete) with
+/// a message, instead of a death by signal. Installed once, before the first map.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn install_sigbus_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        extern "C" fn on_sigbus(_: libc::c_int) {
+            // SAFETY: write(2) and _exit(2) are async-signal-safe; the message is static.
+            unsafe {
+                libc::write(2, SIGBUS_MESSAGE.as_ptr().cast(), SIGBUS_MESSAGE.len());
+                libc::_exit(2);
+            }
+        }
+        // SAFETY: a zeroed sigaction is valid; the handler only calls async-signal-safe
+        // functions. If installing fails, SIGBUS keeps its default action (death by signal,
+        // still never a clean result).
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_sigbus as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+        }
+    });
+}
+
 /// Maps `file` read-only, or `None` if the platform refuses (the caller then reads it).
 #[allow(unsafe_code)]
 fn map(file: &File) -> Option<Mmap> {
+    #[cfg(unix)]
+    install_sigbus_handler();
     // SAFETY: the map is read-only and private to this process, and lives no longer than the
     // scan of this one file. Memory-mapping is unsound only if the file is truncated by
-    // another process while mapped: reads past the new end then raise SIGBUS and the process
-    // dies. That ends the scan with a non-zero status (never a "clean" result), the same
-    // trade-off ripgrep makes; SECURITY.md documents it.
+    // another process while mapped: reads past the new end then raise SIGBUS. The handler
+    // above ends the process at once with status 2 and a message (never a "clean" result,
+    // no report); SECURITY.md documents it.
     let map = unsafe { Mmap::map(file) }.ok()?;
     #[cfg(unix)]
     {

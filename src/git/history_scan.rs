@@ -134,6 +134,16 @@ fn scan(
             return (report, stats);
         }
     };
+    // A shallow clone lacks the commits before its boundary: what is here is scanned, and
+    // the report says the rest was not (it is not on this machine to be read, or shipped).
+    if let Ok(out) = git.run(&["rev-parse", "--is-shallow-repository"]) {
+        if String::from_utf8_lossy(&out).trim() == "true" {
+            report.warnings.push(format!(
+                "{} is a shallow clone: commits before its shallow boundary are not present and were not scanned",
+                git.dir().display()
+            ));
+        }
+    }
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("history-{i}"))

@@ -149,7 +149,8 @@ fn write_into(
                     .map_err(io_err)?;
             }
             Content::File { path, size, sha256 } => {
-                let f = File::open(path).map_err(|e| PackageError::io(path, e))?;
+                let f = crate::scan::source::open_regular(path)
+                    .map_err(|e| PackageError::io(path, e))?;
                 let mut reader = Hashing {
                     inner: f.take(*size),
                     hasher: Sha256::new(),
@@ -180,7 +181,7 @@ fn write_into(
 
 /// Streams a file through SHA-256: `(size, hex digest)`.
 pub fn hash_file(path: &Path) -> Result<(u64, String), PackageError> {
-    let f = File::open(path).map_err(|e| PackageError::io(path, e))?;
+    let f = crate::scan::source::open_regular(path).map_err(|e| PackageError::io(path, e))?;
     let mut reader = Hashing {
         inner: f,
         hasher: Sha256::new(),

@@ -46,7 +46,7 @@ pub(super) fn scan_files(
                     }
                     None
                 };
-                let bytes = match std::fs::read(&f.abs) {
+                let bytes = match crate::scan::source::read_regular(&f.abs, f.size) {
                     Ok(b) => b,
                     Err(e) => return fail(format!("cannot read: {e}")),
                 };

@@ -66,6 +66,16 @@ pub fn preflight(start: &Path) -> Result<Repo, PackageError> {
         });
     }
     let git = git.in_dir(&root);
+    let shallow = git
+        .run(&["rev-parse", "--is-shallow-repository"])
+        .map(|o| String::from_utf8_lossy(&o).trim() == "true")
+        .unwrap_or(false);
+    if shallow {
+        return Err(PackageError::Preflight {
+            problem: "this repository is a shallow clone: its history is incomplete, so it can be neither bundled nor scanned whole".into(),
+            action: "Fetch the whole history first: git fetch --unshallow".into(),
+        });
+    }
     let path_of = |what: &str| -> Result<PathBuf, PackageError> {
         let out = git
             .run(&["rev-parse", "--git-path", what])

@@ -118,9 +118,37 @@ pub(crate) struct Seen {
     pub problems: Vec<String>,
 }
 
+/// How many decompressed bytes the entry pass reads from an archive that is not signed by the
+/// trusted key, to name what differs: past this, a zstd bomb (a few megabytes that decompress
+/// to terabytes) would cost hours; the archive is refused anyway.
+pub const MAX_UNTRUSTED_DECOMPRESSED: u64 = 64 << 20;
+
+/// A reader that fails once more than `left` bytes were asked of it.
+struct Budget<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Budget<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Err(io::Error::other(format!(
+                "more than {MAX_UNTRUSTED_DECOMPRESSED} bytes decompressed from an archive that is not signed by the trusted key: not read further"
+            )));
+        }
+        let max = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..max])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 /// Streams the archive once: each entry's name and type checked, size and SHA-256 computed,
-/// the manifest read (bounded). Decoding errors are problems, not panics.
-pub(crate) fn scan_entries(archive: &Path) -> Result<Seen, VerifyError> {
+/// the manifest read (bounded). Decoding errors are problems, not panics. `budget` bounds the
+/// decompressed bytes read (for an archive that failed its signature check).
+pub(crate) fn scan_entries(archive: &Path, budget: Option<u64>) -> Result<Seen, VerifyError> {
     let file = File::open(archive).map_err(|e| io_err(archive, e))?;
     let mut seen = Seen {
         entries: BTreeMap::new(),
@@ -134,7 +162,10 @@ pub(crate) fn scan_entries(archive: &Path) -> Result<Seen, VerifyError> {
             return Ok(seen);
         }
     };
-    let mut tar = tar::Archive::new(decoder);
+    let mut tar = tar::Archive::new(Budget {
+        inner: decoder,
+        left: budget.unwrap_or(u64::MAX),
+    });
     let entries = match tar.entries() {
         Ok(e) => e,
         Err(e) => {
@@ -223,6 +254,7 @@ pub fn verify(archive: &Path, trusted: &VerifyingKey) -> Result<Verified, Verify
     let archive_sha = crate::digest::hex(&r.hasher.finalize());
     let mut signer = String::new();
     let mut signed_manifest = None;
+    let mut trusted_bytes = false;
     match &sig {
         Err(e) => problems.push(format!("the signature file is not valid: {e}")),
         Ok(sig) => {
@@ -245,9 +277,15 @@ pub fn verify(archive: &Path, trusted: &VerifyingKey) -> Result<Verified, Verify
                 ));
             }
             signed_manifest = Some(sig.manifest_sha256.clone());
+            trusted_bytes = sig.verifies_with(trusted) && sig.archive_sha256 == archive_sha;
         }
     }
-    let seen = scan_entries(archive)?;
+    // The bytes the trusted key signed are read in full; anything else only far enough to
+    // say what differs.
+    let seen = scan_entries(
+        archive,
+        (!trusted_bytes).then_some(MAX_UNTRUSTED_DECOMPRESSED),
+    )?;
     problems.extend(seen.problems);
     let manifest = match seen.manifest {
         None => {

@@ -84,7 +84,7 @@ pub fn check_branch_name(name: &str) -> Result<(), String> {
         || name
             .chars()
             .any(|c| c.is_control() || c == ' ' || "~^:?*[".contains(c))
-        || name.split('/').any(|c| c.starts_with('.'));
+        || name.split('/').any(|c| c.starts_with('.') || c == "@");
     if bad {
         Err(format!("{:?}: not an acceptable branch name", name))
     } else {
@@ -118,10 +118,25 @@ pub fn acceptable_heads(git: &Git, bundle: &Path) -> Result<Heads, String> {
     let listed = git
         .run(&["bundle", "list-heads", &b])
         .map_err(|e| format!("cannot list the result bundle's heads: {e}"))?;
+    let listed = String::from_utf8_lossy(&listed);
+    // Counted before any per-ref work (one `git check-ref-format` each): a bundle of
+    // thousands of branches is refused at once, not after thousands of processes.
+    let branches = listed
+        .lines()
+        .filter(|l| {
+            l.split_once(' ')
+                .is_some_and(|(_, n)| n.starts_with("refs/heads/"))
+        })
+        .count();
+    if branches > MAX_BRANCHES {
+        return Err(format!(
+            "the result bundle has {branches} branches; at most {MAX_BRANCHES} are imported"
+        ));
+    }
     let mut heads = Vec::new();
     let mut refused = Vec::new();
     let mut seen = HashSet::new();
-    for line in String::from_utf8_lossy(&listed).lines() {
+    for line in listed.lines() {
         let Some((oid, name)) = line.split_once(' ') else {
             return Err(format!("unexpected bundle head line {:?}", line));
         };
@@ -651,6 +666,8 @@ mod tests {
             "x.lock",
             "HEAD",
             "@{-1}",
+            "@",
+            "a/@",
             "a:b",
             "a~1",
             "a^",

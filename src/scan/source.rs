@@ -1,6 +1,7 @@
 //! Loading an input's bytes: memory-mapped when large, read into a reused buffer when small.
 //!
-//! This is the crate's only `unsafe` code.
+//! This is the crate's only `unsafe` code: the memory map, and the SIGBUS handler that makes
+//! a mapped file truncated during its scan end the process with status 2 and a message.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -30,7 +31,7 @@ impl std::ops::Deref for Loaded<'_> {
 /// Opens and loads a regular file. `buf` is reused for files below [`MMAP_THRESHOLD`] and
 /// when mapping fails.
 pub fn load<'a>(path: &Path, buf: &'a mut Vec<u8>) -> io::Result<Loaded<'a>> {
-    let mut file = File::open(path)?;
+    let mut file = open_nonblocking(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::new(
@@ -45,6 +46,45 @@ pub fn load<'a>(path: &Path, buf: &'a mut Vec<u8>) -> io::Result<Loaded<'a>> {
     }
     read_sized(&mut file, meta.len(), buf)?;
     Ok(Loaded::Read(buf))
+}
+
+/// Opens `path` for reading without blocking: the walker saw a regular file, but by the time
+/// it is opened it may have been replaced by a FIFO (whose plain `open` waits for a writer,
+/// forever) or a device. `O_NONBLOCK` makes that open return at once; the type check that
+/// follows then refuses it. It changes nothing for regular files. `O_NOCTTY`: a terminal
+/// swapped in never becomes our controlling terminal.
+pub fn open_nonblocking(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    options.open(path)
+}
+
+/// Opens `path` with [`open_nonblocking`] and refuses anything but a regular file.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let file = open_nonblocking(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (FIFO, socket or device)",
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads a regular file that was listed with `expected` bytes: at most `expected + 1` bytes
+/// are read, so a file that grew (or was replaced by a huge one) since is caught without
+/// reading it all; the caller compares the length.
+pub fn read_regular(path: &Path, expected: u64) -> io::Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(expected.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Reads a file whose size is known from its metadata: exactly that many bytes in as few
@@ -79,14 +119,45 @@ fn read_sized(file: &mut File, len: u64, buf: &mut Vec<u8>) -> io::Result<()> {
     Ok(())
 }
 
+/// What the SIGBUS handler writes to stderr before exiting with status 2.
+pub const SIGBUS_MESSAGE: &str = "\nERROR: an input was truncated by another process while it was memory-mapped and scanned (SIGBUS): the scan stopped and is incomplete; nothing was reported. Re-run it once the files are no longer being changed.\n";
+
+/// Turns the SIGBUS of a mapped file truncated under us into exit status 2 (incomplete) with
+/// a message, instead of a death by signal. Installed once, before the first map.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn install_sigbus_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        extern "C" fn on_sigbus(_: libc::c_int) {
+            // SAFETY: write(2) and _exit(2) are async-signal-safe; the message is static.
+            unsafe {
+                libc::write(2, SIGBUS_MESSAGE.as_ptr().cast(), SIGBUS_MESSAGE.len());
+                libc::_exit(2);
+            }
+        }
+        // SAFETY: a zeroed sigaction is valid; the handler only calls async-signal-safe
+        // functions. If installing fails, SIGBUS keeps its default action (death by signal,
+        // still never a clean result).
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_sigbus as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+        }
+    });
+}
+
 /// Maps `file` read-only, or `None` if the platform refuses (the caller then reads it).
 #[allow(unsafe_code)]
 fn map(file: &File) -> Option<Mmap> {
+    #[cfg(unix)]
+    install_sigbus_handler();
     // SAFETY: the map is read-only and private to this process, and lives no longer than the
     // scan of this one file. Memory-mapping is unsound only if the file is truncated by
-    // another process while mapped: reads past the new end then raise SIGBUS and the process
-    // dies. That ends the scan with a non-zero status (never a "clean" result), the same
-    // trade-off ripgrep makes; SECURITY.md documents it.
+    // another process while mapped: reads past the new end then raise SIGBUS. The handler
+    // above ends the process at once with status 2 and a message (never a "clean" result,
+    // no report); SECURITY.md documents it.
     let map = unsafe { Mmap::map(file) }.ok()?;
     #[cfg(unix)]
     {
@@ -151,6 +222,22 @@ mod tests {
         // Stat said 20, the file holds 10 (it shrank): the 10 are read.
         read_sized(&mut File::open(&p).unwrap(), 20, &mut buf).unwrap();
         assert_eq!(buf, b"0123456789");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pipe");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&p)
+            .status()
+            .unwrap()
+            .success());
+        // A plain open would block here until a writer comes (the test would hang).
+        let mut buf = Vec::new();
+        let err = load(&p, &mut buf).err().expect("a FIFO is refused");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,10 @@
 mod cli_scan;
 mod corpus;
 mod git_scan;
+mod hostile;
+mod hostile_git;
+#[cfg(feature = "exec")]
+mod hostile_results;
 mod outputs;
 mod package;
 mod precision;

@@ -376,3 +376,161 @@ fn a_link_planted_in_dir_is_not_followed() {
     );
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 }
+
+/// A zstd frame of `blocks` RLE blocks of 128 KiB of zeros each: 4 bytes per 128 KiB, so a
+/// few megabytes of archive decompress to tens of gigabytes (a zstd bomb).
+fn zero_bomb_frame(blocks: u64) -> Vec<u8> {
+    let mut f = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38]; // magic, no size, 128 KiB window
+    for i in 0..blocks {
+        let last = u32::from(i + 1 == blocks);
+        let header = last | (1 << 1) | ((128 * 1024) << 3); // RLE block of 128 KiB
+        f.extend_from_slice(&header.to_le_bytes()[..3]);
+        f.push(0);
+    }
+    f
+}
+
+/// An archive whose `.claude/big` entry claims (and decompresses to) `mib` MiB of zeros, from
+/// 32 bytes per MiB. Signed with the key of `cfg` when `signed`, else with another key.
+fn bomb_archive(cfg: &Path, archive: &Path, signed: bool, mib: u64) {
+    let m = manifest(&[(".claude/big", b"small\n")]);
+    let mut head = tar_bytes(&[Raw::file("manifest.json", &m)]);
+    head.truncate(head.len() - 1024); // no end-of-archive marker: the bomb entry follows
+    let mut h = tar::Header::new_gnu();
+    h.set_path(".claude/big").unwrap();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_mode(0o644);
+    h.set_size(mib << 20);
+    h.set_cksum();
+    head.extend_from_slice(h.as_bytes());
+    let mut compressed = zstd::encode_all(head.as_slice(), 3).unwrap();
+    compressed.extend(zero_bomb_frame((mib << 20) / (128 * 1024)));
+    std::fs::write(archive, &compressed).unwrap();
+    let signer = tempfile::tempdir().unwrap();
+    let key_dir = if signed { cfg } else { signer.path() };
+    sign::load_or_create(cfg, None).unwrap();
+    let key = sign::load_or_create(key_dir, None).unwrap();
+    let sig = sign::sign(
+        &key,
+        &amplihack_remote::digest::sha256_hex(&m),
+        &amplihack_remote::digest::sha256_hex(&compressed),
+    );
+    std::fs::write(sign::signature_path(archive), sig.to_bytes()).unwrap();
+}
+
+fn run_bounded_in(work: &Path, cfg: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.args(args)
+        .env("AMPLIHACK_REMOTE_CONFIG_DIR", cfg)
+        .env("AMPLIHACK_REMOTE_CACHE_DIR", cfg.join("cache"));
+    super::hostile::bounded(cmd, work, std::time::Duration::from_secs(30))
+}
+
+/// A zstd bomb that is not signed by the trusted key: `verify` and `unpack` refuse it without
+/// decompressing 64 GiB (the diagnostic pass over an untrusted archive has a budget).
+#[test]
+fn an_untrusted_zstd_bomb_is_refused_without_decompressing_it() {
+    let cfg = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let archive = work.path().join("bomb.tar.zst");
+    bomb_archive(cfg.path(), &archive, false, 64 << 10);
+    assert!(std::fs::metadata(&archive).unwrap().len() < 4 << 20);
+    let a = archive.to_str().unwrap();
+    let out = run_bounded_in(work.path(), cfg.path(), &["verify", a]);
+    assert_eq!(super::hostile::code(&out), 1, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("does not verify with the trusted key"),
+        "{text}"
+    );
+    assert!(text.contains("not read further"), "{text}");
+    let target = work.path().join("out");
+    let out = run_bounded_in(
+        work.path(),
+        cfg.path(),
+        &["unpack", a, target.to_str().unwrap()],
+    );
+    assert_eq!(super::hostile::code(&out), 1, "{}", stderr(&out));
+    assert!(!target.exists());
+}
+
+/// A bomb signed by the trusted key (a hostile signer; 100 MiB here, since a signed archive is
+/// read in full by `verify`: its signer is trusted with its size): `unpack` refuses the entry
+/// as larger than declared and writes nothing; memory stays bounded (streaming).
+#[test]
+fn a_signed_zstd_bomb_is_refused_as_larger_than_declared() {
+    let cfg = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let archive = work.path().join("bomb.tar.zst");
+    bomb_archive(cfg.path(), &archive, true, 100);
+    let target = work.path().join("out");
+    let a = archive.to_str().unwrap();
+    let out = run_bounded_in(
+        work.path(),
+        cfg.path(),
+        &["unpack", a, target.to_str().unwrap()],
+    );
+    assert_eq!(super::hostile::code(&out), 1, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains(".claude/big"), "{text}");
+    assert!(text.contains("the manifest says 6"), "{text}");
+    assert!(!target.exists());
+}
+
+/// Truncated archives: cut after signing (the signature no longer matches), and cut before
+/// signing (a valid signature over a stream that ends early): both refused, nothing written.
+#[test]
+fn truncated_archives_are_refused() {
+    let d: &[u8] = &[b'z'; 300_000];
+    for resign in [false, true] {
+        let cfg = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let archive = work.path().join("t.tar.zst");
+        let incompressible: Vec<u8> = {
+            let mut f = Fake::new(620);
+            f.alnum(d.len()).into_bytes()
+        };
+        let m = manifest(&[(".claude/data.bin", &incompressible)]);
+        signed_archive(
+            cfg.path(),
+            &archive,
+            &[(".claude/data.bin", &incompressible)],
+            vec![Raw::file(".claude/data.bin", &incompressible)],
+        );
+        let full = std::fs::read(&archive).unwrap();
+        let cut = &full[..full.len() * 2 / 3];
+        std::fs::write(&archive, cut).unwrap();
+        if resign {
+            let key = sign::load_or_create(cfg.path(), None).unwrap();
+            let sig = sign::sign(
+                &key,
+                &amplihack_remote::digest::sha256_hex(&m),
+                &amplihack_remote::digest::sha256_hex(cut),
+            );
+            std::fs::write(sign::signature_path(&archive), sig.to_bytes()).unwrap();
+        }
+        let a = archive.to_str().unwrap();
+        let out = run_bounded_in(work.path(), cfg.path(), &["verify", a]);
+        assert_eq!(super::hostile::code(&out), 1, "{}", stderr(&out));
+        let text = stdout(&out);
+        if resign {
+            assert!(text.contains(".claude/data.bin"), "{text}");
+        } else {
+            assert!(text.contains("changed after it was signed"), "{text}");
+        }
+        let target = work.path().join("out");
+        let out = run_bounded_in(
+            work.path(),
+            cfg.path(),
+            &["unpack", a, target.to_str().unwrap()],
+        );
+        assert_eq!(
+            super::hostile::code(&out),
+            1,
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(!target.exists());
+    }
+}

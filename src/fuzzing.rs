@@ -48,11 +48,9 @@ pub fn check_findings(hay: &[u8], found: &BufferFindings) {
             f.end,
             hay.len()
         );
-        assert_eq!(
-            f.secret.expose(),
-            &hay[f.start..f.end],
-            "secret != its bytes"
-        );
+        // A finding inside base64 or percent-encoded text is reported at the encoded span
+        // with the decoded value (`scan::encoded`), so only the span is checked here, not that
+        // the value is its bytes.
         let line = 1 + memchr::memchr_iter(b'\n', &hay[..f.start]).count();
         let end_line = 1 + memchr::memchr_iter(b'\n', &hay[..f.end]).count();
         assert_eq!((f.line, f.end_line), (line, end_line), "line numbers");

@@ -87,3 +87,40 @@ fn archive_seeds_reach_extraction_and_refusal() {
         assert_eq!(fuzzing::archive_outcome(&data), None, "{bad} was unpacked");
     }
 }
+
+/// What `scan_bytes` found (fuzz/corpus/scan_bytes/crash-*): the same secret value again on
+/// its line, where no rule flagged it (inside a token cut by an invalid byte), was shown in
+/// clear in the excerpt of the finding next to it. Every excerpt now redacts every
+/// occurrence of a reported value near the finding.
+#[test]
+fn a_secret_value_repeated_unflagged_next_to_a_finding_is_redacted_in_its_excerpt() {
+    use amplihack_remote::scan::{InputName, RuleSet, Scanner, Scratch};
+    let scanner = Scanner::new(RuleSet::builtin().unwrap());
+    for crash in ["crash-af6112f5c942", "crash-ca414fd2d1df"] {
+        let hay = std::fs::read(project_root().join("fuzz/corpus/scan_bytes").join(crash)).unwrap();
+        let found = scanner
+            .scan_buffer(&InputName::plain("x"), &hay, &mut Scratch::default())
+            .unwrap();
+        assert!(found.findings.len() >= 2, "{crash}");
+        for f in &found.findings {
+            let value = String::from_utf8_lossy(f.secret.expose()).into_owned();
+            assert!(!f.excerpt.contains(&value), "{crash}: {}", f.excerpt);
+        }
+    }
+    // A hand-made case: `export` of a value, then the value again where no rule looks.
+    let value = format!("{}{}", "Zx81QmT0vKp3", "Lr7Wn2Ys5Hd9");
+    let hay = format!("export DB_PASSWORD=\"{value}\"; echo x{value}x\n");
+    let found = scanner
+        .scan_buffer(
+            &InputName::plain("run.sh"),
+            hay.as_bytes(),
+            &mut Scratch::default(),
+        )
+        .unwrap();
+    assert_eq!(found.findings.len(), 1, "{:?}", found.findings);
+    assert!(
+        !found.findings[0].excerpt.contains(&value),
+        "{}",
+        found.findings[0].excerpt
+    );
+}

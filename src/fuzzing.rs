@@ -33,8 +33,9 @@ fn builtin_scanner() -> &'static Scanner {
     SCANNER.get_or_init(|| Scanner::new(RuleSet::builtin().expect("built-in rules build")))
 }
 
-/// Every finding lies inside `hay`, names the bytes it covers, has consistent line and column
-/// numbers, and is shown redacted: at most [`MAX_SHOWN_PREFIX`] characters and a fifth of it.
+/// Every finding lies inside `hay`, has consistent line and column numbers, and is shown
+/// redacted (at most [`MAX_SHOWN_PREFIX`] characters and a fifth of its characters); no
+/// excerpt holds the whole value of a secret of 12 characters or more.
 pub fn check_findings(hay: &[u8], found: &BufferFindings) {
     for f in found
         .findings
@@ -69,8 +70,8 @@ pub fn check_findings(hay: &[u8], found: &BufferFindings) {
     }
 }
 
-/// The redacted form of `secret` is exactly its first `min(len / 5, 8)` characters (escaped)
-/// followed by `…(LEN chars)`: never more of it.
+/// The redacted form of `secret` is exactly its first `min(characters / 5, 8)` characters
+/// (escaped) followed by `…(LEN chars)`: never more of it.
 pub fn check_redaction(secret: &[u8]) {
     let s = crate::scan::Secret::new(secret);
     let shown = s.shown_prefix_len();

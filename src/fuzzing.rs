@@ -475,7 +475,7 @@ fn tempfile_dir() -> std::path::PathBuf {
 /// `archive_verify_unpack`. The first byte picks how the rest is used:
 /// - `0`: a `.tar.zst` archive, signed by the fixed key (so only its content decides);
 /// - `1`: a tar stream, compressed and signed by the harness;
-/// - `2`: a list of entries (see [`build_entries_archive`]) made into an archive with a
+/// - `2`: a list of entries (`[flags][name length][name][u16 LE length][content]...`) made into an archive with a
 ///   manifest listing them, compressed and signed;
 /// - `3`: the signature file's bytes, for an archive of one `.claude` file;
 /// - else: a `.tar.zst` archive with no valid signature.

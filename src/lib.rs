@@ -15,6 +15,8 @@
 
 pub mod config;
 pub mod digest;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod git;
 pub mod output;
 pub mod package;

@@ -34,6 +34,9 @@ pub fn reachable_blobs(
     let filtered = version >= GitVersion::new(2, 32, 0);
     if filtered {
         args.push("--filter=object:type=blob".into());
+        // Tips (an annotated tag's object) are printed despite the filter unless this is
+        // given; a tag object would then be taken for a blob named after the tag.
+        args.push("--filter-provided-objects".into());
     }
     push_tips(&mut args, extra_tips, known_clean);
     let out = git.run(&args)?;
@@ -72,6 +75,8 @@ where
         "--objects".into(),
         "--all".into(),
         "--filter=object:type=blob".into(),
+        // Without it, an annotated tag's object is printed as `<oid> <tag name>`, like a blob.
+        "--filter-provided-objects".into(),
     ];
     push_tips(&mut args, extra_tips, known_clean);
     let shown = args.join(" ");

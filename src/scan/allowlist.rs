@@ -35,6 +35,15 @@ impl Default for Allowlist {
 
 impl Allowlist {
     pub fn new(config: &AllowlistConfig) -> Result<Allowlist, AllowlistError> {
+        Allowlist::with_regex_budget(config, crate::scan::rules::USER_REGEX_BUDGET)
+    }
+
+    /// [`Allowlist::new`] with another cap on the compiled size of the secret regexes
+    /// together.
+    pub fn with_regex_budget(
+        config: &AllowlistConfig,
+        budget: usize,
+    ) -> Result<Allowlist, AllowlistError> {
         let mut paths = GlobSetBuilder::new();
         for glob in &config.paths {
             let g = GlobBuilder::new(glob)
@@ -59,7 +68,17 @@ impl Allowlist {
                     message,
                 })
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
+        let total: usize = secrets.iter().map(|r| r.memory_usage()).sum();
+        if total > budget {
+            return Err(AllowlistError::Regex {
+                regex: format!("({} regexes)", secrets.len()),
+                message: format!(
+                    "they compile to more than {} KiB together: refused",
+                    budget >> 10
+                ),
+            });
+        }
         let mut source = String::new();
         for (kind, items) in [("path", &config.paths), ("secret", &config.secrets)] {
             for item in items {

@@ -36,9 +36,11 @@ impl Secret {
 
     /// How many leading characters may be shown: a fifth of the length, at most
     /// [`MAX_SHOWN_PREFIX`]; enough to recognise `sk-ant-`, `ghp_`, `AKIA`, never enough to
-    /// use.
+    /// use. The length counts characters (invalid UTF-8 bytes count one each), not bytes: a
+    /// secret of multi-byte characters must not show more than a fifth of its characters.
     pub fn shown_prefix_len(&self) -> usize {
-        (self.0.len() / 5).min(MAX_SHOWN_PREFIX)
+        let chars = String::from_utf8_lossy(&self.0).chars().count();
+        (chars.min(self.0.len()) / 5).min(MAX_SHOWN_PREFIX)
     }
 
     /// `sk-ant-a…(108 chars)`: a short prefix and the length; control characters escaped.
@@ -110,6 +112,16 @@ pub fn fingerprint(rule_id: &str, path: &str, secret: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the redaction property test: the prefix length was a fifth of the BYTES, so a
+    /// secret of two-byte characters showed two fifths of its characters.
+    #[test]
+    fn the_shown_prefix_is_a_fifth_of_the_characters_not_of_the_bytes() {
+        let s = Secret::new("éééééééééé".as_bytes());
+        assert_eq!(s.redacted(), "\\u{e9}\\u{e9}…(20 chars)");
+        let s = Secret::new("ж1ж2ж3ж4ж5".as_bytes());
+        assert_eq!(s.shown_prefix_len(), 2);
+    }
 
     #[test]
     fn redaction_shows_a_short_prefix_and_the_length() {

@@ -133,11 +133,13 @@ impl Scanner {
             .map(|c| Secret::new(c.value(hay)))
             .collect();
         // Every candidate on a line is redacted in every excerpt of that line.
-        let redactions: Vec<_> = candidates
+        let mut redactions: Vec<_> = candidates
             .iter()
             .zip(&secrets)
             .map(|(c, s)| (c.secret.clone(), s.redacted()))
             .collect();
+        let windows: Vec<_> = candidates.iter().map(|c| c.secret.clone()).collect();
+        redactions.extend(repeated_values(hay, &windows, &secrets));
         let mut lines = LineCounter::new(hay);
         for (c, secret) in candidates.iter().zip(secrets) {
             let (rule_id, rule_name) = &self.rule_ids[c.rule];
@@ -184,6 +186,63 @@ impl Scanner {
             None
         }
     }
+}
+
+/// Shortest secret value whose other occurrences are redacted too (shorter ones would blank
+/// ordinary words; no rule reports values this short).
+const MIN_REPEATED_VALUE: usize = 6;
+
+/// Other occurrences of the secret values near the findings, where no rule flagged them
+/// (`export K=VALUE; echo VALUE`, or the value inside a token the rules rejected): an
+/// excerpt shows up to 48 bytes before and 24 after a finding, and must never show a
+/// secret in clear there. Searched only in each finding's excerpt window (widened by the
+/// longest value), with one Aho-Corasick automaton over the values: linear in the windows.
+fn repeated_values(
+    hay: &[u8],
+    findings: &[std::ops::Range<usize>],
+    secrets: &[Secret],
+) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut distinct = std::collections::HashSet::new();
+    let values: Vec<(&[u8], String)> = secrets
+        .iter()
+        .filter(|s| s.len() >= MIN_REPEATED_VALUE && distinct.insert(s.expose()))
+        .map(|s| (s.expose(), s.redacted()))
+        .collect();
+    let flagged: std::collections::HashSet<_> = findings.iter().cloned().collect();
+    let Some(longest) = values.iter().map(|(v, _)| v.len()).max() else {
+        return Vec::new();
+    };
+    let Ok(ac) = aho_corasick::AhoCorasick::new(values.iter().map(|(v, _)| v)) else {
+        return Vec::new();
+    };
+    // Each finding's window, merged where they overlap: every byte is searched once.
+    let mut windows: Vec<std::ops::Range<usize>> = findings
+        .iter()
+        .map(|f| {
+            let line =
+                super::position::line_start(hay, f.start)..super::position::line_end(hay, f.start);
+            let from = line.start.max(f.start.saturating_sub(48 + longest));
+            from..line.end.min(f.end + 24 + longest).max(from)
+        })
+        .collect();
+    windows.sort_by_key(|w| w.start);
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
+    for w in windows {
+        match merged.last_mut() {
+            Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
+            _ => merged.push(w),
+        }
+    }
+    let mut out = Vec::new();
+    for w in merged {
+        for m in ac.find_overlapping_iter(&hay[w.clone()]) {
+            let r = w.start + m.start()..w.start + m.end();
+            if !flagged.contains(&r) {
+                out.push((r, values[m.pattern().as_usize()].1.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// Why a scanner could not be built from the configuration.

@@ -31,6 +31,17 @@ impl std::ops::Deref for Loaded<'_> {
 /// Opens and loads a regular file. `buf` is reused for files below [`MMAP_THRESHOLD`] and
 /// when mapping fails.
 pub fn load<'a>(path: &Path, buf: &'a mut Vec<u8>) -> io::Result<Loaded<'a>> {
+    load_with_threshold(path, buf, MMAP_THRESHOLD)
+}
+
+/// [`load`] with another size from which files are mapped (`0`: always map, `u64::MAX`:
+/// always read). The scanner uses [`MMAP_THRESHOLD`]; tests use this to run both paths on
+/// the same file.
+pub fn load_with_threshold<'a>(
+    path: &Path,
+    buf: &'a mut Vec<u8>,
+    mmap_threshold: u64,
+) -> io::Result<Loaded<'a>> {
     let mut file = open_nonblocking(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
@@ -39,7 +50,7 @@ pub fn load<'a>(path: &Path, buf: &'a mut Vec<u8>) -> io::Result<Loaded<'a>> {
             "not a regular file (FIFO, socket or device): not scanned",
         ));
     }
-    if meta.len() >= MMAP_THRESHOLD {
+    if meta.len() >= mmap_threshold {
         if let Some(map) = map(&file) {
             return Ok(Loaded::Mapped(map));
         }

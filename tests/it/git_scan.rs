@@ -322,3 +322,50 @@ fn a_repository_config_cannot_make_scans_or_package_run_a_program() {
         );
     }
 }
+
+/// Found by the pack/unpack property test: `rev-list --filter=object:type=blob` still prints
+/// the tips it is given, so an annotated tag's object came out as `<oid> <tag name>` and was
+/// read as a blob: `scan --git` and `package` failed (exit 2) on any repository with an
+/// annotated tag. A secret only reachable from an annotated tag is still found.
+#[test]
+fn annotated_tags_are_walked_not_taken_for_blobs() {
+    let repo = git_repo();
+    let dir = repo.path();
+    write(dir, "a.txt", "a\n");
+    commit_all(dir, "init");
+    git(dir, &["tag", "-a", "v1", "-m", "release"]);
+    let clean = run(dir, &["scan", "--git"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    // A commit reachable only from a second annotated tag (its branch deleted).
+    git(dir, &["checkout", "-q", "-b", "gone"]);
+    write(
+        dir,
+        "leak.py",
+        &format!("K = '{}'\n", Fake::new(44).anthropic_key()),
+    );
+    commit_all(dir, "leak");
+    git(dir, &["tag", "-a", "v2", "-m", "leaky"]);
+    git(dir, &["checkout", "-q", "main"]);
+    git(dir, &["branch", "-q", "-D", "gone"]);
+    let out = run(dir, &["scan", "--git"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("leak.py:1:"), "{}", stdout(&out));
+    // And the old-git path (type check by `cat-file`) agrees.
+    use amplihack_remote::git::{for_each_reachable_blob, reachable_blobs, Git, GitVersion};
+    let git = Git::new(dir);
+    let mut old: Vec<_> = reachable_blobs(&git, GitVersion::new(2, 30, 0), &[], &[])
+        .unwrap()
+        .into_iter()
+        .map(|b| b.oid)
+        .collect();
+    let mut new = Vec::new();
+    for_each_reachable_blob(&git, GitVersion::new(2, 47, 0), &[], &[], |b| {
+        new.push(b.oid);
+        true
+    })
+    .unwrap();
+    old.sort();
+    new.sort();
+    assert_eq!(old, new);
+    assert_eq!(new.len(), 2);
+}

@@ -1,5 +1,6 @@
 mod cli_scan;
 mod corpus;
+mod fuzz_replay;
 mod git_scan;
 mod hostile;
 mod hostile_git;
@@ -8,6 +9,7 @@ mod hostile_results;
 mod outputs;
 mod package;
 mod precision;
+mod properties;
 mod rules;
 #[cfg(feature = "exec")]
 mod run_e2e;

@@ -124,3 +124,50 @@ fn keywordless_positive_is_a_check_failure() {
         .iter()
         .any(|f| f.message.contains("is not found")));
 }
+
+/// A hostile configuration of many rules, each within the per-regex size limit, must not add
+/// up to unbounded memory: the rules' compiled regexes together are capped
+/// (`USER_REGEX_BUDGET`, 256 MiB; a small budget here to keep the test fast), and so are the
+/// allowlist's. Over the cap is an error naming it, never a scan with fewer rules.
+#[test]
+fn many_large_user_regexes_are_refused_over_the_total_budget() {
+    use amplihack_remote::config::AllowlistConfig;
+    use amplihack_remote::scan::allowlist::Allowlist;
+    use amplihack_remote::scan::rules::{parse_rule_file, RuleSet};
+    let mut text = String::new();
+    for i in 0..20 {
+        text.push_str(&format!(
+            "[[rules]]\nid = \"big-{i}\"\nname = \"big\"\nkeywords = [\"kw{i:04}\"]\nconfidence = \"low\"\npattern = 'kw{i:04}(?:[a-z0-9]{{1,20}}){{10}}'\n\n"
+        ));
+    }
+    let defs = parse_rule_file("evil.toml", &text).unwrap();
+    let build = |budget: usize| {
+        let mut b = RuleSet::builder().without_builtin().regex_budget(budget);
+        for d in &defs {
+            b = b.rule(d.clone(), "evil.toml");
+        }
+        b.build()
+    };
+    let one = {
+        let set = build(usize::MAX).unwrap();
+        set.rule(0).compiled().unwrap().memory_usage()
+    };
+    assert!(one > 10_000, "{one}");
+    // Room for half of them: refused, with the reason.
+    let err = build(one * 10).unwrap_err().to_string();
+    assert!(err.contains("regexes together: refused"), "{err}");
+    assert!(build(one * 25).is_ok());
+
+    let secrets: Vec<String> = (0..20)
+        .map(|i| format!("^x{i}(?:[a-z0-9]{{1,20}}){{10}}"))
+        .collect();
+    let config = AllowlistConfig {
+        paths: Vec::new(),
+        secrets,
+    };
+    let err = Allowlist::with_regex_budget(&config, one * 5)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("together: refused"), "{err}");
+    assert!(Allowlist::with_regex_budget(&config, usize::MAX).is_ok());
+}

@@ -14,6 +14,12 @@ use super::definition::RuleDef;
 /// careless user rule cannot exhaust memory.
 const REGEX_SIZE_LIMIT: usize = 4 * 1024 * 1024;
 
+/// Upper bound on the compiled size of all of a configuration's own regexes together (its
+/// rules, their context patterns, its allowlist): each is bounded by a 4 MiB NFA, but
+/// a hostile config of many rules would otherwise multiply it (a 16 MiB config holds about
+/// 100,000 rules).
+pub const USER_REGEX_BUDGET: usize = 256 * 1024 * 1024;
+
 #[derive(Debug)]
 pub struct Compiled {
     pub regex: Regex,
@@ -60,6 +66,13 @@ impl Rule {
             .get_or_init(|| compile(&self.def))
             .as_ref()
             .map_err(|e| format!("rule `{}`: {e}", self.def.id))
+    }
+}
+
+impl Compiled {
+    /// Heap bytes of the compiled regexes (not counting per-thread search caches).
+    pub fn memory_usage(&self) -> usize {
+        self.regex.memory_usage() + self.context.iter().map(Regex::memory_usage).sum::<usize>()
     }
 }
 

@@ -8,7 +8,7 @@ pub mod definition;
 mod set;
 
 pub use catalog::BUILTIN_RULE_FILES;
-pub use compiled::{Compiled, Rule};
+pub use compiled::{Compiled, Rule, USER_REGEX_BUDGET};
 pub use definition::{CharClass, Checksum, Confidence, ContextDef, RuleDef, RuleFile};
 pub use set::parse_rule_file;
 pub use set::{PathGates, RuleError, RuleSet, RuleSetBuilder};

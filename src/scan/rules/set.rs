@@ -170,6 +170,7 @@ pub struct RuleSetBuilder {
     extra: Vec<(RuleDef, String)>,
     disabled: Vec<String>,
     without_builtin: bool,
+    regex_budget: Option<usize>,
 }
 
 impl RuleSetBuilder {
@@ -191,7 +192,17 @@ impl RuleSetBuilder {
         self
     }
 
+    /// Caps the compiled size of the added rules' regexes together (default
+    /// [`USER_REGEX_BUDGET`](super::USER_REGEX_BUDGET)).
+    pub fn regex_budget(mut self, bytes: usize) -> Self {
+        self.regex_budget = Some(bytes);
+        self
+    }
+
     pub fn build(self) -> Result<RuleSet, RuleError> {
+        let budget = self
+            .regex_budget
+            .unwrap_or(super::compiled::USER_REGEX_BUDGET);
         let mut defs: Vec<(RuleDef, String)> = Vec::new();
         if !self.without_builtin {
             for (file, text) in BUILTIN_RULE_FILES {
@@ -286,13 +297,25 @@ impl RuleSetBuilder {
             defs.into_iter().map(|(d, o)| (Rule::new(d), o)).unzip();
         // Built-in rules compile lazily (the test suite compiles every one); a user's rule is
         // compiled now so that a bad pattern is reported before anything is scanned.
+        let mut user_regex_bytes = 0usize;
         for (rule, origin) in rules.iter().zip(&origins) {
             if !origin.starts_with("builtin:") {
-                rule.compiled().map_err(|message| RuleError::Invalid {
+                let compiled = rule.compiled().map_err(|message| RuleError::Invalid {
                     id: rule.id().to_string(),
                     origin: origin.clone(),
                     message,
                 })?;
+                user_regex_bytes += compiled.memory_usage();
+                if user_regex_bytes > budget {
+                    return Err(RuleError::Invalid {
+                        id: rule.id().to_string(),
+                        origin: origin.clone(),
+                        message: format!(
+                            "the configuration's rules compile to more than {} KiB of regexes together: refused",
+                            budget >> 10
+                        ),
+                    });
+                }
             }
         }
         Ok(RuleSet {

@@ -266,7 +266,7 @@ fn is_root() -> bool {
 /// A 4 GiB sparse file (no disk used) with a key at its very end: mapped, scanned to the end.
 /// Cheap to make, not to scan: minutes with the unoptimised test binary, so it is ignored and
 /// run by hand (`cargo test --all-features -- --ignored a_4_gib`); the same shape is measured
-/// by `benches/memory_bounds.sh` (release build, figures in docs/reliability/bounds.md).
+/// by `benches/memory_bounds.sh` (release build, figures in docs/reliability.md).
 #[test]
 #[ignore = "scans 4 GiB: run by benches/memory_bounds.sh"]
 fn a_4_gib_sparse_file_is_scanned_to_its_end() {
@@ -293,7 +293,7 @@ fn a_4_gib_sparse_file_is_scanned_to_its_end() {
 
 /// Long runs of keyword characters and regex-hostile shapes: bounded time, no panic. 4 MB
 /// each here (the unoptimised test binary is ~20x slower than release); the release figures
-/// for 10 MB and 40 MB are in docs/reliability/hostile.md.
+/// for 10 MB and 40 MB are in docs/reliability.md.
 #[test]
 fn pathological_regex_inputs_finish_in_bounded_time() {
     let dir = tempfile::tempdir().unwrap();

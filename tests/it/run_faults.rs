@@ -11,7 +11,7 @@
 //! Scenarios of one kind run in parallel threads (each with its own [`Cloud`]: repository,
 //! stand-in state, TMPDIR, HOME), so the file costs about as long as its slowest scenario
 //! per test. Hung calls use the hidden `--call-timeout-seconds` (the real per-call limits
-//! are minutes long); the rows of `docs/reliability/run.md` name these tests and cases.
+//! are minutes long); the rows of `docs/reliability.md` name these tests and cases.
 
 #![cfg(feature = "exec")]
 

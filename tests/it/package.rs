@@ -680,7 +680,7 @@ fn ctrl_c_removes_the_temporary_directory_and_partial_files() {
     let stand_in = tmp.path().join("slow-git");
     std::fs::write(
         &stand_in,
-        "#!/bin/sh\nif [ \"$1\" = bundle ] && [ \"$2\" = create ]; then sleep 3; fi\nexec git \"$@\"\n",
+        "#!/bin/sh\ncase \" $* \" in *\" bundle create \"*) sleep 3 ;; esac\nexec git \"$@\"\n",
     )
     .unwrap();
     std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -44,6 +44,29 @@ const STANDARD: [bool; 256] = {
     t
 };
 
+/// Standard base64 with padding: the inverse of [`base64`] (the remote script travels in it;
+/// tests build encoded inputs with it).
+pub fn base64_encode(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Decodes base64 in either alphabet, with or without `=` padding. `None` for a length that
 /// cannot be base64, a foreign byte, or non-zero trailing bits (which real encoders never
 /// produce, so identifiers that happen to be base64-shaped are mostly rejected).

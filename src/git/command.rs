@@ -223,7 +223,10 @@ impl Git {
             )
             .env("LC_ALL", "C")
             .env("GIT_TERMINAL_PROMPT", "0")
-            .env("GIT_OPTIONAL_LOCKS", "0");
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            // `refs/replace/` makes readers show one object in place of another, while a
+            // bundle ships the originals: what we scan must be what ships.
+            .env("GIT_NO_REPLACE_OBJECTS", "1");
         for (k, v) in &self.envs {
             match v {
                 Some(v) => cmd.env(k, v),

@@ -288,6 +288,37 @@ fn refs_with_odd_names_are_scanned_and_never_read_as_options() {
 /// A tree of 100,000 paths (one shared blob, built with `update-index --index-info`, so it
 /// is cheap) for `scan --git`, and 100,000 small files on disk for `scan`: both finish.
 /// Their peak memory is measured by `benches/memory_bounds.sh`, not here.
+/// `git replace` makes git's readers show another commit in place of one, but a bundle
+/// ships the original objects (pack-objects ignores replacements): a secret hidden behind a
+/// replacement must still be found, and stop `package`.
+#[test]
+fn a_secret_hidden_behind_a_replace_ref_is_found() {
+    let repo = small_repo();
+    let d = repo.path();
+    let key = Fake::new(614).anthropic_key();
+    write(d, "src/config.py", &format!("KEY = '{key}'\n"));
+    let leaked = commit_all(d, "add config");
+    // A look-alike commit without the secret, put in place of the leaking one.
+    write(d, "src/config.py", "KEY = os.environ['KEY']\n");
+    git(d, &["add", "-A"]);
+    let tree = git(d, &["write-tree"]).trim().to_string();
+    let parent = git(d, &["rev-parse", &format!("{leaked}^")]).trim().to_string();
+    let clean = git(d, &["commit-tree", &tree, "-p", &parent, "-m", "add config"])
+        .trim()
+        .to_string();
+    git(d, &["replace", &leaked, &clean]);
+    git(d, &["reset", "-q", "--hard", &leaked]);
+    // git's own log now shows the clean look-alike at the tip.
+    assert!(git(d, &["show", "HEAD:src/config.py"]).contains("environ"));
+
+    let out = run_bounded(d, &["scan", "--git"], BOUND);
+    assert_eq!(code(&out), 1, "scan --git: {}", both(&out));
+    assert!(both(&out).contains("src/config.py"), "{}", both(&out));
+    let (out, left) = package(d);
+    assert_eq!(code(&out), 1, "package: {}", both(&out));
+    assert!(left.is_empty(), "package left {left:?}");
+}
+
 #[test]
 fn a_100k_file_tree_is_scanned_by_scan_git_and_scan() {
     let repo = git_repo();

@@ -81,13 +81,15 @@ where
 }
 
 /// The new blob of a raw diff record's metadata, if it introduces one: a file or a symbolic
-/// link (modes 100644, 100755, 120000) that was not deleted.
+/// link that was not deleted. Every mode other than none, a tree or a submodule counts as a
+/// blob (git prints canonical modes, 100644, 100755 and 120000; anything else is taken as a
+/// blob too rather than missed: the packed history pass relies on this walk to list them).
 fn introduced_blob(meta: &[u8]) -> Option<String> {
     let fields: Vec<&[u8]> = meta.split(|&b| b == b' ').collect();
     let [_, new_mode, _, new_oid, status] = fields.as_slice() else {
         return None;
     };
-    let blob_mode = matches!(*new_mode, b"100644" | b"100755" | b"120000");
+    let blob_mode = !matches!(*new_mode, b"000000" | b"040000" | b"160000");
     let deleted = status.first() == Some(&b'D');
     let null = new_oid.iter().all(|&b| b == b'0');
     (blob_mode && !deleted && !null).then(|| String::from_utf8_lossy(new_oid).into_owned())

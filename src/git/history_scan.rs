@@ -16,6 +16,8 @@ use super::attribution::first_commits;
 use super::blob_paths::for_each_blob_path;
 use super::command::{Git, GitError};
 use super::history::{for_each_reachable_blob, stream_blob_batches, HistoryBlob};
+use super::pack::{ObjectId, PackedObjects};
+use super::packed_pass::{packed_objects_dir, scan_packed};
 use super::version::GitVersion;
 use crate::scan::report::InputError;
 use crate::scan::{BufferFindings, Finding, InputName, ScanReport, Scanner, Scratch};
@@ -98,6 +100,13 @@ impl Acc {
         self
     }
 
+    /// A blob the packed first pass proved clean.
+    fn count(&mut self, path: &str, size: u64) {
+        self.blobs += 1;
+        self.bytes += size;
+        keep_largest(&mut self.largest, path, size);
+    }
+
     fn merge(mut self, other: Acc) -> Acc {
         self.blobs += other.blobs;
         self.bytes += other.bytes;
@@ -158,96 +167,32 @@ fn scan(
             return (report, stats);
         }
     };
-    // Several readers: git resolves deltas on one core per process, and that, more than the
-    // scan, bounds a history scan.
-    let readers = pool.current_num_threads().clamp(1, MAX_READERS);
-    let (batch_txs, batch_rxs): (Vec<_>, Vec<_>) = (0..readers)
-        .map(|_| sync_channel::<Vec<HistoryBlob>>(4))
-        .unzip();
-    let (tx, rx) = sync_channel::<(HistoryBlob, Vec<u8>)>(IN_FLIGHT);
-    let (listed, read, acc, facts) = std::thread::scope(|scope| {
-        // The walk for path-dependent results runs alongside (see `rescan_other_paths`).
-        let walker = scope.spawn(|| PathFacts::collect(scanner, git, extra_tips, known_clean));
-        let lister = scope.spawn(move || {
-            let mut flagged = Vec::new();
-            // With known-clean tips, the blobs listed are the new ones: remember them, so
-            // that an old blob committed again at a new path is recognised (`rescan_other_paths`).
-            let mut listed_oids = HashSet::new();
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut next = 0;
-            let mut open = true;
-            let result = for_each_reachable_blob(git, version, extra_tips, known_clean, |b| {
-                if flag.is_some_and(|f| f(&b.path)) {
-                    flagged.push(b.path.clone());
-                }
-                if !known_clean.is_empty() {
-                    listed_oids.insert(b.oid.clone());
-                }
-                batch.push(b);
-                if batch.len() == BATCH {
-                    open = batch_txs[next % readers]
-                        .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                        .is_ok();
-                    next += 1;
-                }
-                open
-            });
-            if open && !batch.is_empty() {
-                let _ = batch_txs[next % readers].send(batch);
+    // A full scan decodes the packs itself; an incremental one (known-clean tips) lists the
+    // new blobs with `rev-list --not`, which is what makes it incremental.
+    let packs = if known_clean.is_empty() && !git_reader_forced() {
+        match packed_objects_dir(git) {
+            Ok(dir) => dir.and_then(|d| PackedObjects::open(&d).ok()),
+            Err(e) => {
+                fail(&mut report, e);
+                return (report, stats);
             }
-            drop(batch_txs);
-            // A reader that failed closed its channel: its error is the one to report.
-            (if open { result } else { Ok(()) }, flagged, listed_oids)
-        });
-        let handles: Vec<_> = batch_rxs
-            .into_iter()
-            .map(|batches| {
-                let tx = tx.clone();
-                scope.spawn(move || {
-                    stream_blob_batches(git, batches, |b, bytes| tx.send((b, bytes)).is_ok())
-                })
-            })
-            .collect();
-        drop(tx);
-        let acc = pool.install(|| {
-            rx.into_iter()
-                .par_bridge()
-                .map_init(Scratch::default, |scratch, (blob, bytes)| {
-                    let name = InputName {
-                        display: blob.path.clone(),
-                        repo_relative: blob.path.clone(),
-                        commit: None,
-                    };
-                    let found = scanner
-                        .scan_buffer(&name, &bytes, scratch)
-                        .map_err(|e| e.to_string());
-                    (blob, bytes.len() as u64, found)
-                })
-                .fold(Acc::default, |acc, (blob, size, found)| {
-                    acc.add(blob, size, found)
-                })
-                .reduce(Acc::default, Acc::merge)
-        });
-        let panicked = || GitError::Io {
-            args: "cat-file --batch".into(),
-            message: "a reading thread panicked".into(),
-        };
-        let read: Vec<GitError> = handles
-            .into_iter()
-            .filter_map(|h| h.join().unwrap_or_else(|_| Err(panicked())).err())
-            .collect();
-        let listed = lister
-            .join()
-            .unwrap_or_else(|_| (Err(panicked()), Vec::new(), HashSet::new()));
-        let facts = walker.join().unwrap_or_else(|_| Err(panicked()));
-        (listed, read, acc, facts)
-    });
-    let (listed, mut flagged, listed_oids) = listed;
-    let listing_failed = listed.is_err();
-    if let Err(e) = listed {
-        fail(&mut report, e);
-    }
-    for e in read {
+        }
+    } else {
+        None
+    };
+    let first = match &packs {
+        Some(packs) => first_pass_packed(scanner, git, extra_tips, &pool, packs, flag),
+        None => first_pass_listed(scanner, git, version, extra_tips, known_clean, &pool, flag),
+    };
+    let FirstPass {
+        errors,
+        listing_failed,
+        acc,
+        facts,
+        mut flagged,
+        listed_oids,
+    } = first;
+    for e in errors {
         fail(&mut report, e);
     }
     stats.blobs = acc.blobs;
@@ -307,6 +252,250 @@ fn scan(
     (report, stats)
 }
 
+/// Set to `git`, this environment variable makes full history scans read every blob through
+/// git (`rev-list` + `cat-file`) instead of decoding the packs: for comparisons and
+/// diagnosis; both give the same result.
+pub const HISTORY_READER_ENV: &str = "AMPLIHACK_REMOTE_HISTORY_READER";
+
+fn git_reader_forced() -> bool {
+    std::env::var_os(HISTORY_READER_ENV).is_some_and(|v| v == "git")
+}
+
+/// What the first pass over the history's blobs leaves for the path-class pass.
+struct FirstPass {
+    errors: Vec<GitError>,
+    /// The blob listing failed: the path-class pass is skipped (the scan is incomplete anyway).
+    listing_failed: bool,
+    acc: Acc,
+    facts: Result<PathFacts, GitError>,
+    /// Paths the caller's `flag` selects.
+    flagged: Vec<String>,
+    /// With known-clean tips: the blobs listed (the new ones).
+    listed_oids: HashSet<String>,
+}
+
+fn panicked(what: &str) -> GitError {
+    GitError::Io {
+        args: what.into(),
+        message: "a reading thread panicked".into(),
+    }
+}
+
+/// The first pass by listing: `rev-list` lists the blobs (each under its first path) and the
+/// path walk runs alongside.
+fn first_pass_listed(
+    scanner: &Scanner,
+    git: &Git,
+    version: GitVersion,
+    extra_tips: &[String],
+    known_clean: &[String],
+    pool: &rayon::ThreadPool,
+    flag: Option<&(dyn Fn(&str) -> bool + Sync)>,
+) -> FirstPass {
+    let mut flagged = Vec::new();
+    // With known-clean tips, the blobs listed are the new ones: remember them, so that an old
+    // blob committed again at a new path is recognised (`rescan_other_paths`).
+    let mut listed_oids = HashSet::new();
+    let (listed, read, acc, facts) = std::thread::scope(|scope| {
+        // The walk for path-dependent results runs alongside (see `rescan_other_paths`).
+        let walker =
+            scope.spawn(|| PathFacts::collect(scanner, git, extra_tips, known_clean, false));
+        let (listed, read, acc) = read_and_scan(scanner, git, pool, |emit| {
+            for_each_reachable_blob(git, version, extra_tips, known_clean, |b| {
+                if flag.is_some_and(|f| f(&b.path)) {
+                    flagged.push(b.path.clone());
+                }
+                if !known_clean.is_empty() {
+                    listed_oids.insert(b.oid.clone());
+                }
+                emit(b)
+            })
+        });
+        let facts = walker
+            .join()
+            .unwrap_or_else(|_| Err(panicked("log --raw")));
+        (listed, read, acc, facts)
+    });
+    let listing_failed = listed.is_err();
+    let mut errors: Vec<GitError> = listed.err().into_iter().collect();
+    errors.extend(read);
+    FirstPass {
+        errors,
+        listing_failed,
+        acc,
+        facts,
+        flagged,
+        listed_oids,
+    }
+}
+
+/// The first pass from the packs (see `packed_pass`): the packed blobs are decoded and
+/// scanned while the path walk lists the reachable ones; then every reachable blob the pass
+/// did not prove clean is read through git and scanned under its path.
+fn first_pass_packed(
+    scanner: &Scanner,
+    git: &Git,
+    extra_tips: &[String],
+    pool: &rayon::ThreadPool,
+    packs: &PackedObjects,
+    flag: Option<&(dyn Fn(&str) -> bool + Sync)>,
+) -> FirstPass {
+    let (facts, pass) = std::thread::scope(|scope| {
+        let walker = scope.spawn(|| PathFacts::collect(scanner, git, extra_tips, &[], true));
+        let pass = pool.install(|| scan_packed(scanner, packs));
+        let facts = walker
+            .join()
+            .unwrap_or_else(|_| Err(panicked("log --raw")));
+        (facts, pass)
+    });
+    let mut facts = match facts {
+        Ok(f) => f,
+        Err(e) => {
+            return FirstPass {
+                errors: Vec::new(),
+                listing_failed: true,
+                acc: Acc::default(),
+                facts: Err(e),
+                flagged: Vec::new(),
+                listed_oids: HashSet::new(),
+            }
+        }
+    };
+    let reach = facts.reach.take().unwrap_or_default();
+    let mut errors = Vec::new();
+    if let Some(oid) = reach.unparsable.first() {
+        errors.push(GitError::Parse {
+            args: "log --raw".into(),
+            message: format!("not a SHA-1 object id: {oid:?}"),
+        });
+    }
+    let mut acc = Acc::default();
+    let mut jobs = Vec::new();
+    for (id, &p) in &reach.blobs {
+        let path = &reach.paths[p as usize];
+        match pass.visited.get(id) {
+            Some(&size) if !pass.suspect.contains(id) => acc.count(path, size),
+            _ => jobs.push(HistoryBlob {
+                oid: id.to_hex(),
+                path: path.clone(),
+            }),
+        }
+    }
+    let (listed, read, more) = read_and_scan(scanner, git, pool, move |emit| {
+        for job in jobs {
+            if !emit(job) {
+                break;
+            }
+        }
+        Ok(())
+    });
+    let acc = acc.merge(more);
+    let listing_failed = listed.is_err() || !errors.is_empty();
+    errors.extend(listed.err());
+    errors.extend(read);
+    let flagged = match flag {
+        Some(f) => reach.paths.iter().filter(|p| f(p)).cloned().collect(),
+        None => Vec::new(),
+    };
+    FirstPass {
+        errors,
+        listing_failed,
+        acc,
+        facts: Ok(facts),
+        flagged,
+        listed_oids: HashSet::new(),
+    }
+}
+
+/// Reads the blobs that `list` emits through a few `cat-file --batch` readers and scans them on
+/// `pool`, each under its path. Listing, reading and scanning overlap; memory is bounded by
+/// the channels. Returns the listing's result, the readers' errors and what was scanned.
+fn read_and_scan<L>(
+    scanner: &Scanner,
+    git: &Git,
+    pool: &rayon::ThreadPool,
+    list: L,
+) -> (Result<(), GitError>, Vec<GitError>, Acc)
+where
+    L: FnOnce(&mut dyn FnMut(HistoryBlob) -> bool) -> Result<(), GitError> + Send,
+{
+    // Several readers: git resolves deltas on one core per process, and that, more than the
+    // scan, bounds a history scan.
+    let readers = pool.current_num_threads().clamp(1, MAX_READERS);
+    let (batch_txs, batch_rxs): (Vec<_>, Vec<_>) = (0..readers)
+        .map(|_| sync_channel::<Vec<HistoryBlob>>(4))
+        .unzip();
+    let (tx, rx) = sync_channel::<(HistoryBlob, Vec<u8>)>(IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let lister = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut next = 0;
+            let mut open = true;
+            let result = list(&mut |b| {
+                batch.push(b);
+                if batch.len() == BATCH {
+                    open = batch_txs[next % readers]
+                        .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                        .is_ok();
+                    next += 1;
+                }
+                open
+            });
+            if open && !batch.is_empty() {
+                let _ = batch_txs[next % readers].send(batch);
+            }
+            drop(batch_txs);
+            // A reader that failed closed its channel: its error is the one to report.
+            if open {
+                result
+            } else {
+                Ok(())
+            }
+        });
+        let handles: Vec<_> = batch_rxs
+            .into_iter()
+            .map(|batches| {
+                let tx = tx.clone();
+                scope.spawn(move || {
+                    stream_blob_batches(git, batches, |b, bytes| tx.send((b, bytes)).is_ok())
+                })
+            })
+            .collect();
+        drop(tx);
+        let acc = pool.install(|| {
+            rx.into_iter()
+                .par_bridge()
+                .map_init(Scratch::default, |scratch, (blob, bytes)| {
+                    let name = InputName {
+                        display: blob.path.clone(),
+                        repo_relative: blob.path.clone(),
+                        commit: None,
+                    };
+                    let found = scanner
+                        .scan_buffer(&name, &bytes, scratch)
+                        .map_err(|e| e.to_string());
+                    (blob, bytes.len() as u64, found)
+                })
+                .fold(Acc::default, |acc, (blob, size, found)| {
+                    acc.add(blob, size, found)
+                })
+                .reduce(Acc::default, Acc::merge)
+        });
+        let read: Vec<GitError> = handles
+            .into_iter()
+            .filter_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(panicked("cat-file --batch")))
+                    .err()
+            })
+            .collect();
+        let listed = lister
+            .join()
+            .unwrap_or_else(|_| Err(panicked("rev-list")));
+        (listed, read, acc)
+    })
+}
+
 /// What the history's changes say about paths, collected in one walk (`blob_paths`) while
 /// the blobs are being scanned: the pairs that can change a blob's result.
 struct PathFacts {
@@ -316,6 +505,46 @@ struct PathFacts {
     uncovered: HashMap<String, String>,
     /// Every pair of the walk, when it is limited to new commits (known-clean tips).
     new_pairs: Vec<(String, String)>,
+    /// Every blob the walk met, with the first path it met it at (only when asked for: the
+    /// packed first pass needs the reachable set, see `packed_pass`).
+    reach: Option<Reach>,
+}
+
+/// The blobs reachable from the refs, each with one path, and every path met.
+#[derive(Default)]
+struct Reach {
+    blobs: HashMap<ObjectId, u32>,
+    paths: Vec<String>,
+    path_ids: HashMap<String, u32>,
+    /// Blob ids the walk printed that are not SHA-1 ids (never expected).
+    unparsable: Vec<String>,
+}
+
+impl Reach {
+    fn add(&mut self, oid: &str, path: &str) {
+        let Some(id) = ObjectId::from_hex(oid) else {
+            self.unparsable.push(oid.to_string());
+            return;
+        };
+        if self.blobs.contains_key(&id) {
+            if !self.path_ids.contains_key(path) {
+                self.intern(path);
+            }
+            return;
+        }
+        let p = self.intern(path);
+        self.blobs.insert(id, p);
+    }
+
+    fn intern(&mut self, path: &str) -> u32 {
+        if let Some(&p) = self.path_ids.get(path) {
+            return p;
+        }
+        let p = self.paths.len() as u32;
+        self.paths.push(path.to_string());
+        self.path_ids.insert(path.to_string(), p);
+        p
+    }
 }
 
 impl PathFacts {
@@ -324,6 +553,7 @@ impl PathFacts {
         git: &Git,
         extra_tips: &[String],
         known_clean: &[String],
+        with_reach: bool,
     ) -> Result<PathFacts, GitError> {
         let gates = scanner.rules().gates();
         let allowlist_paths = scanner.allowlist_has_paths();
@@ -331,6 +561,7 @@ impl PathFacts {
             gated: Vec::new(),
             uncovered: HashMap::new(),
             new_pairs: Vec::new(),
+            reach: with_reach.then(Reach::default),
         };
         let mut gated_seen: HashSet<(String, Vec<usize>)> = HashSet::new();
         for_each_blob_path(git, extra_tips, known_clean, |oid, path| {
@@ -346,6 +577,9 @@ impl PathFacts {
             }
             if !known_clean.is_empty() {
                 facts.new_pairs.push((oid.to_string(), path.to_string()));
+            }
+            if let Some(reach) = facts.reach.as_mut() {
+                reach.add(oid, path);
             }
         })?;
         Ok(facts)

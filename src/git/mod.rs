@@ -6,6 +6,8 @@ pub mod blob_paths;
 mod command;
 pub mod history;
 mod history_scan;
+pub mod pack;
+mod packed_pass;
 pub mod scan_cache;
 mod staged;
 mod version;

@@ -116,6 +116,14 @@ impl Scanner {
         crate::digest::sha256_hex(source.as_bytes())
     }
 
+    /// True if `hay` holds any candidate secret under the rules that run in every file (rules
+    /// restricted by `paths` do not run), before any suppression: a `false` means no path and
+    /// no suppression can make this buffer report a finding under those rules. The history
+    /// scan's first pass over packed blobs, which have no path yet, relies on it.
+    pub fn any_candidate(&self, hay: &[u8], scratch: &mut Scratch) -> Result<bool, EngineError> {
+        engine::find_candidates(&self.rules, hay, "", scratch).map(|c| !c.is_empty())
+    }
+
     /// Scans one buffer.
     pub fn scan_buffer(
         &self,

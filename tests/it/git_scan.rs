@@ -369,3 +369,185 @@ fn annotated_tags_are_walked_not_taken_for_blobs() {
     assert_eq!(old, new);
     assert_eq!(new.len(), 2);
 }
+
+/// The packed first pass takes the reachable blobs from the path walk (`git log --raw`), not
+/// from `rev-list --objects`: on a history with every kind of change, both must name the same
+/// blobs, or a blob would ship unscanned.
+#[test]
+fn the_path_walk_names_every_blob_rev_list_names() {
+    use std::collections::BTreeSet;
+    let repo = git_repo();
+    let d = repo.path();
+    write(d, "a.txt", "a\n");
+    write(d, "dir/b.txt", "b\n");
+    commit_all(d, "init");
+    // Rename, mode change, file to symbolic link, a deletion.
+    git(d, &["mv", "a.txt", "renamed.txt"]);
+    git(d, &["update-index", "--chmod=+x", "dir/b.txt"]);
+    std::fs::remove_file(d.join("dir/b.txt")).unwrap();
+    std::os::unix::fs::symlink("renamed.txt", d.join("dir/b.txt")).unwrap();
+    commit_all(d, "rename, chmod, link");
+    // A side branch, and an evil merge with content neither parent has.
+    git(d, &["checkout", "-q", "-b", "side"]);
+    write(d, "side.txt", "side\n");
+    commit_all(d, "side");
+    git(d, &["checkout", "-q", "main"]);
+    write(d, "main.txt", "main\n");
+    commit_all(d, "main");
+    git(d, &["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    write(d, "evil.txt", "only in the merge\n");
+    commit_all(d, "merge");
+    // A second root commit on an orphan branch, a tag, a stash, a detached HEAD.
+    git(d, &["checkout", "-q", "--orphan", "orphan"]);
+    git(d, &["rm", "-rq", "--cached", "."]);
+    write(d, "orphan.txt", "orphan\n");
+    git(d, &["add", "orphan.txt"]);
+    git(d, &["commit", "-q", "-m", "orphan root"]);
+    git(d, &["tag", "-a", "-m", "t", "v1"]);
+    git(d, &["checkout", "-q", "-f", "main"]);
+    write(d, "main.txt", "stashed change\n");
+    git(d, &["stash", "-q"]);
+    git(d, &["checkout", "-q", "--detach", "HEAD~1"]);
+    write(d, "detached.txt", "detached\n");
+    commit_all(d, "detached");
+    // A file replaced by a directory of the same name.
+    git(d, &["rm", "-q", "main.txt"]);
+    write(d, "main.txt/inner.txt", "inner\n");
+    commit_all(d, "file to dir");
+    git(d, &["gc", "-q"]);
+
+    let listed: BTreeSet<String> = git(
+        d,
+        &[
+            "rev-list",
+            "--objects",
+            "--all",
+            "--filter=object:type=blob",
+            "--filter-provided-objects",
+        ],
+    )
+    .lines()
+    .map(|l| l.split(' ').next().unwrap().to_string())
+    .collect();
+    let mut walked = BTreeSet::new();
+    amplihack_remote::git::blob_paths::for_each_blob_path(
+        &amplihack_remote::git::Git::new(d),
+        &[],
+        &[],
+        |oid, _| {
+            walked.insert(oid.to_string());
+        },
+    )
+    .unwrap();
+    assert!(listed.len() >= 10, "{listed:?}");
+    assert_eq!(walked, listed);
+}
+
+/// `scan --git` in JSON with the history reader chosen by `AMPLIHACK_REMOTE_HISTORY_READER`
+/// (`git` forces `rev-list` + `cat-file`): the findings as (path, line, rule, commit), and the
+/// summary's blob and byte counts.
+fn history_scan_by(dir: &std::path::Path, reader: &str) -> (Vec<String>, serde_json::Value) {
+    let out = std::process::Command::new(BIN)
+        .args(["scan", "--git", "--format", "json", "-j", "2"])
+        .current_dir(dir)
+        .envs(pinned_git_env(dir))
+        .env("AMPLIHACK_REMOTE_HISTORY_READER", reader)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{reader}: {}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let v = json(&out);
+    let mut found: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} {}",
+                f["path"], f["line"], f["rule_id"], f["commit"]
+            )
+        })
+        .collect();
+    found.sort();
+    let s = &v["summary"];
+    (
+        found,
+        serde_json::json!([s["files_scanned"], s["bytes_scanned"]]),
+    )
+}
+
+/// The packed first pass (the packs decoded in process) reports exactly what reading every
+/// blob through git reports, on a packed history with secrets in delta-compressed versions,
+/// in a delta base, in a merge only, under a path-restricted rule, next to loose objects.
+#[test]
+fn the_packed_pass_reports_what_git_reads_report() {
+    let repo = git_repo();
+    let d = repo.path();
+    let mut fake = Fake::new(77);
+    let body: Vec<String> = (0..400)
+        .map(|i| format!("fn item_{i}(x: u32) -> u32 {{ x.wrapping_mul({i}) ^ 0x5f }}"))
+        .collect();
+    let file = |extra: &[(usize, String)]| {
+        let mut lines = body.clone();
+        for (at, line) in extra {
+            lines.insert(*at, line.clone());
+        }
+        lines.join("\n") + "\n"
+    };
+    write(d, "src/big.rs", &file(&[]));
+    write(d, ".claude/settings.json", "{}\n");
+    commit_all(d, "base");
+    // Versions with small edits (stored as deltas after gc); one inserts a secret mid-file,
+    // a later one removes it again.
+    for i in 0..12 {
+        let mut extra = vec![(10 + i * 7, format!("// edit {i}"))];
+        if i == 5 {
+            extra.push((200, format!("const KEY: &str = \"{}\";", fake.anthropic_key())));
+        }
+        write(d, "src/big.rs", &file(&extra));
+        commit_all(d, &format!("edit {i}"));
+    }
+    // A secret in the first version of a file that later versions edit (a delta base, or a
+    // delta of the newer version: git chooses).
+    write(
+        d,
+        "conf/app.toml",
+        &format!("[auth]\ntoken = \"{}\"\n{}", fake.github_pat(), "x = 1\n".repeat(200)),
+    );
+    commit_all(d, "conf");
+    write(d, "conf/app.toml", &format!("[auth]\n{}", "x = 1\n".repeat(201)));
+    commit_all(d, "conf without the token");
+    // Content only in a merge commit.
+    git(d, &["checkout", "-q", "-b", "side"]);
+    write(d, "side.txt", "side\n");
+    commit_all(d, "side");
+    git(d, &["checkout", "-q", "main"]);
+    git(d, &["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    write(d, "merge.txt", &format!("AWS_ACCESS_KEY_ID={}\naws secret\n", fake.aws_access_key_id()));
+    commit_all(d, "merge");
+    // A dotenv value (a rule restricted to .env files) committed as notes.txt, then as .env.
+    write(d, "notes.txt", "DB_PASSWORD=hunter2-but-longer\n");
+    commit_all(d, "notes");
+    std::fs::create_dir_all(d.join("config")).unwrap();
+    git(d, &["mv", "notes.txt", "config/.env"]);
+    commit_all(d, "move to .env");
+    git(d, &["gc", "-q", "--aggressive"]);
+    // Loose objects after the pack.
+    write(d, "late.py", &format!("KEY = '{}'\n", fake.anthropic_key()));
+    commit_all(d, "late");
+
+    let packs = std::fs::read_dir(d.join(".git/objects/pack"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "pack"))
+        .count();
+    assert!(packs >= 1, "gc made no pack");
+    let (by_git, counts_git) = history_scan_by(d, "git");
+    let (by_packs, counts_packs) = history_scan_by(d, "packs");
+    assert!(by_git.len() >= 5, "{by_git:#?}");
+    assert_eq!(by_packs, by_git);
+    assert_eq!(counts_packs, counts_git);
+}

@@ -1,0 +1,99 @@
+//! The first pass of a full history scan: every blob of the repository's packs, decoded in
+//! process (`git::pack`) and scanned in parallel, before any path is known.
+//!
+//! Listing blobs with `rev-list --objects` and reading them through `cat-file --batch` costs
+//! git more CPU than the scan itself. Here the packs are decoded by the scanning threads, and
+//! each decoded blob is checked against its object id (SHA-1) before it is scanned, so this
+//! pass sees exactly the bytes git would give. It answers one question per blob: can it hold
+//! a finding under the rules that run in every file? A blob that cannot, is done. A blob that
+//! can, and every reachable blob this pass did not see (loose objects, alternates, anything
+//! the reader skipped), is read and scanned again through git, under its path, exactly as
+//! before; rules restricted to some paths run in the later path-class pass
+//! (`rescan_other_paths`). Git stays the authority: this pass can only make work disappear
+//! for blobs it proved clean.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use super::command::{Git, GitError};
+use super::pack::{ObjectId, PackLimits, PackedBlob, PackedObjects};
+use crate::scan::{Scanner, Scratch};
+
+/// Larger blobs are left to git (the reader skips them; they are read like loose objects).
+const MAX_OBJECT: u64 = 256 << 20;
+/// Decoded delta bases kept on one chain at most; deeper parts are left to git.
+const MAX_CHAIN_BYTES: u64 = 1 << 30;
+
+/// What the pass saw.
+#[derive(Debug, Default)]
+pub(super) struct PackedPass {
+    /// Blobs decoded, verified and scanned, with their sizes.
+    pub visited: HashMap<ObjectId, u64>,
+    /// Of those, the ones that may hold a finding (or could not be scanned): they are scanned
+    /// again through git, under a path.
+    pub suspect: HashSet<ObjectId>,
+}
+
+/// The repository's objects directory, if this pass can read its packs: SHA-1 object ids,
+/// and every ref (peeled) naming a commit. A ref naming a tree or a blob directly makes
+/// blobs reachable that no commit introduces, which the path walk would not list; such
+/// repositories keep the `rev-list` listing.
+pub(super) fn packed_objects_dir(git: &Git) -> Result<Option<PathBuf>, GitError> {
+    let format = git.run(&["rev-parse", "--show-object-format"])?;
+    if String::from_utf8_lossy(&format).trim() != "sha1" {
+        return Ok(None);
+    }
+    let refs = git.run(&[
+        "for-each-ref",
+        "--format=%(objecttype) %(*objecttype)",
+    ])?;
+    let only_commits = refs
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .all(|l| l == b"commit " || l == b"tag commit");
+    if !only_commits {
+        return Ok(None);
+    }
+    let dir = git.run(&["rev-parse", "--git-path", "objects"])?;
+    let dir = PathBuf::from(String::from_utf8_lossy(&dir).trim_end_matches('\n'));
+    Ok(Some(if dir.is_absolute() {
+        dir
+    } else {
+        git.dir().join(dir)
+    }))
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+/// Decodes and scans every packed blob on the current rayon pool.
+pub(super) fn scan_packed(scanner: &Scanner, packs: &PackedObjects) -> PackedPass {
+    let state = Mutex::new(PackedPass::default());
+    let limits = PackLimits {
+        max_object: MAX_OBJECT,
+        max_chain_bytes: MAX_CHAIN_BYTES,
+    };
+    let visit = |blob: PackedBlob<'_>| -> bool {
+        {
+            let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+            // A second copy (the same id in two packs) has the same bytes: the hash says so.
+            if s.visited.insert(blob.id, blob.content.len() as u64).is_some() {
+                return false;
+            }
+        }
+        let clean = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            matches!(scanner.any_candidate(blob.content, &mut scratch), Ok(false))
+        });
+        if !clean {
+            let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+            s.suspect.insert(blob.id);
+        }
+        clean
+    };
+    packs.for_each_blob(&limits, &visit);
+    state.into_inner().unwrap_or_else(|e| e.into_inner())
+}

@@ -6,6 +6,7 @@ pub mod blob_paths;
 mod command;
 pub mod history;
 mod history_scan;
+pub mod pack;
 pub mod scan_cache;
 mod staged;
 mod version;

@@ -50,7 +50,7 @@ impl<B: Deref<Target = [u8]>> Index<B> {
         }
         let n = usize::try_from(prev).map_err(|_| "too many objects")?;
         let offsets = n
-            .checked_mul(28)
+            .checked_mul(24)
             .and_then(|x| x.checked_add(IDS))
             .ok_or("too many objects")?;
         let large_table = offsets.checked_add(4 * n).ok_or("too many objects")?;

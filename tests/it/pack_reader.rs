@@ -23,6 +23,11 @@ const LIMITS: PackLimits = PackLimits {
 /// One visit: the content and the inserted ranges.
 type Visit = (Vec<u8>, Option<Vec<Range<usize>>>);
 
+/// Ranges from (start, end) pairs.
+fn spans(pairs: &[(usize, usize)]) -> Vec<Range<usize>> {
+    pairs.iter().map(|&(s, e)| s..e).collect()
+}
+
 /// Runs `for_each_blob` with a visitor that returns `clean(id)`; every visit by id.
 fn visit_all(
     objects: &PackedObjects,
@@ -31,10 +36,11 @@ fn visit_all(
 ) -> (HashMap<ObjectId, Vec<Visit>>, PackWalkStats) {
     let seen: Mutex<HashMap<ObjectId, Vec<Visit>>> = Mutex::new(HashMap::new());
     let visit = |b: PackedBlob<'_>| {
-        seen.lock().unwrap().entry(b.id).or_default().push((
-            b.content.to_vec(),
-            b.inserted.map(|r| r.to_vec()),
-        ));
+        seen.lock()
+            .unwrap()
+            .entry(b.id)
+            .or_default()
+            .push((b.content.to_vec(), b.inserted.map(|r| r.to_vec())));
         clean(&b.id)
     };
     let stats = objects.for_each_blob(limits, &visit);
@@ -148,7 +154,12 @@ fn history_repo(commits: usize) -> tempfile::TempDir {
         .collect();
     for c in 1..=commits {
         writeln!(stream, "commit refs/heads/main").unwrap();
-        writeln!(stream, "committer T <t@e.invalid> {} +0000", 1_700_000_000 + c).unwrap();
+        writeln!(
+            stream,
+            "committer T <t@e.invalid> {} +0000",
+            1_700_000_000 + c
+        )
+        .unwrap();
         let msg = format!("commit {c}");
         writeln!(stream, "data {}\n{msg}", msg.len()).unwrap();
         for (f, lines) in files.iter_mut().enumerate() {
@@ -219,7 +230,10 @@ fn visits_exactly_the_blobs_git_lists_with_git_bytes_and_delta_inserts() {
     assert!(blobs.len() > 120, "{} blobs", blobs.len());
     assert!(blobs.contains(&ObjectId::for_blob(b"")), "the empty blob");
     assert_visits_match_git(dir, &seen, &blobs);
-    assert!(seen.values().all(|v| v.len() == 1), "one pack: one visit each");
+    assert!(
+        seen.values().all(|v| v.len() == 1),
+        "one pack: one visit each"
+    );
     assert_eq!(stats.blobs_visited, blobs.len() as u64);
 
     // Every blob git stored as a delta arrives with its inserts, every other without.
@@ -244,7 +258,10 @@ fn visits_exactly_the_blobs_git_lists_with_git_bytes_and_delta_inserts() {
         "inserted {inserted_total} of {content_total} bytes"
     );
     // The edited versions are nearly all copies: the inserts are a few lines each.
-    assert!(inserted_total < with * 2000, "{inserted_total} bytes for {with}");
+    assert!(
+        inserted_total < with * 2000,
+        "{inserted_total} bytes for {with}"
+    );
 
     // `contains` agrees with git for every object.
     for id in all_objects(dir).keys() {
@@ -270,7 +287,10 @@ fn a_base_found_unclean_gives_its_children_no_inserts() {
     let (seen, stats) = visit_all(&objects, &LIMITS, &|id| id != dirty);
     assert_eq!(stats.skipped_total, 0);
     for kid in kids {
-        assert_eq!(seen[kid][0].1, None, "{kid} is based on the unclean {dirty}");
+        assert_eq!(
+            seen[kid][0].1, None,
+            "{kid} is based on the unclean {dirty}"
+        );
     }
     let others = bases.iter().filter(|(_, b)| *b != dirty);
     let mut n = 0;
@@ -285,7 +305,10 @@ fn a_base_found_unclean_gives_its_children_no_inserts() {
 fn ref_delta_packs_decode_identically() {
     let repo = history_repo(20);
     let dir = repo.path();
-    git(dir, &["-c", "repack.useDeltaBaseOffset=false", "repack", "-adfq"]);
+    git(
+        dir,
+        &["-c", "repack.useDeltaBaseOffset=false", "repack", "-adfq"],
+    );
     // The pack really holds REF_DELTA entries (type 7).
     let (bases, offsets) = delta_bases(dir);
     let pack = std::fs::read(&pack_files(dir, "pack")[0]).unwrap();
@@ -314,7 +337,8 @@ fn two_packs_are_visited_and_loose_objects_are_not() {
     git(dir, &["commit", "-qm", "second"]);
     git(dir, &["repack", "-dq"]);
     assert_eq!(pack_files(dir, "pack").len(), 2);
-    let second_blob = ObjectId::from_hex(git(dir, &["rev-parse", "HEAD:second.txt"]).trim()).unwrap();
+    let second_blob =
+        ObjectId::from_hex(git(dir, &["rev-parse", "HEAD:second.txt"]).trim()).unwrap();
     // A third pack holding one blob of the first again: it is visited twice.
     let again = *first.iter().next().unwrap();
     let mut child = Command::new("git")
@@ -494,7 +518,7 @@ fn build_idx(ids: &[ObjectId], offsets: &[u64], crcs: &[u32], pack_sum: &[u8]) -
     let mut large = Vec::new();
     for &i in &order {
         if offsets[i] >= 0x8000_0000 {
-            idx.extend((0x8000_0000 | large.len() as u32 / 8).to_be_bytes());
+            idx.extend((0x8000_0000 | (large.len() as u32 / 8)).to_be_bytes());
             large.extend(offsets[i].to_be_bytes());
         } else {
             idx.extend((offsets[i] as u32).to_be_bytes());
@@ -544,7 +568,10 @@ impl Built {
 }
 
 fn text(n: usize) -> Vec<u8> {
-    (0..n).map(|i| format!("line {i} of a blob\n")).collect::<String>().into_bytes()
+    (0..n)
+        .map(|i| format!("line {i} of a blob\n"))
+        .collect::<String>()
+        .into_bytes()
 }
 
 /// A base blob, an OFS delta and a REF delta on it, all valid.
@@ -553,7 +580,11 @@ fn valid_entries() -> (Vec<Raw>, Vec<u8>, Vec<u8>) {
     let rest = base.len() - 100;
     let tail = [0xb3, 100, 0, (rest & 0xff) as u8, (rest >> 8) as u8];
     let ops1 = [&[0x91u8, 0, 100][..], &[4], b"NEW!", &tail].concat();
-    let d1 = delta(base.len() as u64, 100 + 4 + (base.len() as u64 - 100), &ops1);
+    let d1 = delta(
+        base.len() as u64,
+        100 + 4 + (base.len() as u64 - 100),
+        &ops1,
+    );
     let (t1, _) = apply_delta(&base, &d1, 1 << 20).unwrap();
     let ops2 = [&[2u8][..], b"ok", &[0x90, 50]].concat();
     let d2 = delta(base.len() as u64, 52, &ops2);
@@ -592,15 +623,25 @@ fn the_hand_built_pack_is_what_git_builds() {
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         std::fs::read(built.dir.path().join("git.idx")).unwrap(),
         built.idx
     );
     let (seen, stats) = built.run(&LIMITS);
     assert_eq!(stats.skipped_total, 0, "{:?}", stats.skipped);
-    assert_eq!(seen[&ObjectId::for_blob(&t1)][0], (t1.clone(), Some(vec![100..104])));
-    assert_eq!(seen[&ObjectId::for_blob(&t2)][0], (t2, Some(vec![0..2])));
+    assert_eq!(
+        seen[&ObjectId::for_blob(&t1)][0],
+        (t1.clone(), Some(spans(&[(100, 104)])))
+    );
+    assert_eq!(
+        seen[&ObjectId::for_blob(&t2)][0],
+        (t2, Some(spans(&[(0, 2)])))
+    );
     assert_eq!(seen.len(), 3);
 }
 
@@ -856,11 +897,17 @@ fn index_v1_and_other_unusable_packs_are_named() {
     let built = Built::new(&entries);
     // Index v1: the fan-out directly, then (offset, id) pairs.
     let mut v1 = Vec::new();
-    let mut pairs: Vec<(ObjectId, u64)> =
-        entries.iter().map(|e| e.id).zip(built.offsets.iter().copied()).collect();
+    let mut pairs: Vec<(ObjectId, u64)> = entries
+        .iter()
+        .map(|e| e.id)
+        .zip(built.offsets.iter().copied())
+        .collect();
     pairs.sort();
     for b in 0..256usize {
-        let n = pairs.iter().filter(|(id, _)| (id.0[0] as usize) <= b).count() as u32;
+        let n = pairs
+            .iter()
+            .filter(|(id, _)| (id.0[0] as usize) <= b)
+            .count() as u32;
         v1.extend(n.to_be_bytes());
     }
     for (id, off) in &pairs {
@@ -916,7 +963,11 @@ fn random_corruption_never_panics_nor_visits_wrong_bytes() {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let target = if round % 2 == 0 { &mut b.pack } else { &mut b.idx };
+            let target = if round % 2 == 0 {
+                &mut b.pack
+            } else {
+                &mut b.idx
+            };
             let at = (state >> 8) as usize % target.len();
             target[at] = (state >> 40) as u8;
         }

@@ -100,11 +100,7 @@ pub(super) fn parse_header(pack: &[u8], offset: u64, end: u64) -> Result<Header,
 
 /// Inflates one zlib stream that must produce exactly `declared` bytes (the caller has checked
 /// `declared` against its limit) and end there.
-pub(super) fn inflate(
-    input: &[u8],
-    declared: u64,
-    z: &mut Decompress,
-) -> Result<Vec<u8>, String> {
+pub(super) fn inflate(input: &[u8], declared: u64, z: &mut Decompress) -> Result<Vec<u8>, String> {
     let declared = usize::try_from(declared).map_err(|_| "the entry is too large".to_string())?;
     z.reset(true);
     // One byte of room more than declared, to see a stream that goes on.

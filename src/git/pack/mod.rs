@@ -210,7 +210,8 @@ impl Pack {
         }
         let trailer = (data.len() - 20) as u64;
         let u32_n = u32::try_from(n).map_err(|_| "too many objects".to_string())?;
-        let mut entries: Vec<(u64, u32)> = (0..u32_n).map(|i| (idx.offset(i as usize), i)).collect();
+        let mut entries: Vec<(u64, u32)> =
+            (0..u32_n).map(|i| (idx.offset(i as usize), i)).collect();
         entries.sort_unstable();
         for (i, &(offset, _)) in entries.iter().enumerate() {
             if !(12..trailer).contains(&offset) {

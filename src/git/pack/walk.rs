@@ -47,11 +47,10 @@ impl Ctx<'_> {
 
     /// The compressed bytes of entry `e`.
     fn compressed(&self, e: u32, h: &Header) -> &[u8] {
-        let end = self
-            .pack
-            .entries
-            .get(e as usize + 1)
-            .map_or((self.pack.data.len() as u64).saturating_sub(20), |&(o, _)| o);
+        let end = self.pack.entries.get(e as usize + 1).map_or(
+            (self.pack.data.len() as u64).saturating_sub(20),
+            |&(o, _)| o,
+        );
         usize::try_from(h.data_start)
             .ok()
             .zip(usize::try_from(end).ok())
@@ -172,12 +171,9 @@ impl Ctx<'_> {
             };
             top.next += 1;
             let base_clean = top.clean;
-            let decoded = self
-                .inflate(child, max_delta, z)
-                .and_then(|d| {
-                    apply_delta(&top.content, &d, self.limits.max_object)
-                        .map_err(|e| e.to_string())
-                });
+            let decoded = self.inflate(child, max_delta, z).and_then(|d| {
+                apply_delta(&top.content, &d, self.limits.max_object).map_err(|e| e.to_string())
+            });
             let (target, inserted) = match decoded {
                 Ok(t) => t,
                 Err(why) => {
@@ -185,12 +181,8 @@ impl Ctx<'_> {
                     continue;
                 }
             };
-            let clean = self.verify_and_visit(
-                child,
-                &target,
-                base_clean.then_some(&inserted[..]),
-                st,
-            );
+            let clean =
+                self.verify_and_visit(child, &target, base_clean.then_some(&inserted[..]), st);
             if self.children(child).is_empty() {
                 continue;
             }
@@ -327,7 +319,10 @@ pub(super) fn walk_pack(
             }
         }
     }
-    let roots: Vec<u32> = (0..n).filter(|&e| is_blob_root(e)).map(|e| e as u32).collect();
+    let roots: Vec<u32> = (0..n)
+        .filter(|&e| is_blob_root(e))
+        .map(|e| e as u32)
+        .collect();
     let ctx = Ctx {
         pack,
         headers: parsed.into_iter().map(Result::ok).collect(),

@@ -537,6 +537,50 @@ pub fn azlin_parsers(data: &[u8]) {
     }
 }
 
+/// `pack_delta`: git delta application (`git::pack::apply_delta`). The first byte splits the
+/// rest into a base and a delta (at `first * rest.len() / 256`). Errors are expected; on
+/// success the target has the header's size, at most the limit, and the inserted ranges are
+/// sorted, disjoint, merged and inside it; the same delta under a limit one byte smaller than
+/// its target is refused.
+pub fn pack_delta(data: &[u8]) {
+    use crate::git::pack::{apply_delta, delta_sizes, DeltaError};
+    const LIMIT: u64 = 1 << 16;
+    let Some((&first, rest)) = cut(data).split_first() else {
+        return;
+    };
+    let (base, delta) = rest.split_at(usize::from(first) * rest.len() / 256);
+    let Ok((out, inserted)) = apply_delta(base, delta, LIMIT) else {
+        return;
+    };
+    let (source, target, _) = delta_sizes(delta).expect("an applied delta has a header");
+    assert_eq!(source, base.len() as u64, "source size");
+    assert_eq!(out.len() as u64, target, "target size");
+    assert!(target <= LIMIT);
+    let mut end = None;
+    for r in &inserted {
+        assert!(
+            r.start < r.end && r.end <= out.len(),
+            "range {r:?} outside the target"
+        );
+        if let Some(e) = end {
+            assert!(
+                r.start > e,
+                "ranges sorted, disjoint and merged: {inserted:?}"
+            );
+        }
+        end = Some(r.end);
+    }
+    if target > 0 {
+        assert_eq!(
+            apply_delta(base, delta, target - 1).err(),
+            Some(DeltaError::TargetTooLarge {
+                declared: target,
+                limit: target - 1
+            })
+        );
+    }
+}
+
 /// One target's check.
 pub type Check = fn(&[u8]);
 
@@ -548,6 +592,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("baseline_parse", baseline_parse),
     ("manifest_parse", manifest_parse),
     ("archive_verify_unpack", archive_verify_unpack),
+    ("pack_delta", pack_delta),
     #[cfg(feature = "exec")]
     ("azlin_parsers", azlin_parsers),
 ];

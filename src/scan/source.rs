@@ -177,6 +177,12 @@ fn map(file: &File) -> Option<Mmap> {
     Some(map)
 }
 
+/// Maps a whole file read-only, for readers that keep it open longer than one scan (the pack
+/// reader, `git::pack`): the same map and SIGBUS handler as [`load`] uses.
+pub(crate) fn map_readonly(file: &File) -> io::Result<Mmap> {
+    map(file).ok_or_else(|| io::Error::other("the file cannot be memory-mapped"))
+}
+
 /// Reads at most `limit` bytes from a reader; more is an error (never a silent truncation).
 pub fn read_bounded(mut reader: impl Read, limit: u64, buf: &mut Vec<u8>) -> io::Result<()> {
     buf.clear();

@@ -124,3 +124,29 @@ fn a_secret_value_repeated_unflagged_next_to_a_finding_is_redacted_in_its_excerp
         found.findings[0].excerpt
     );
 }
+
+/// The delta seeds reach both outcomes: the valid ones apply (so the checks of a result run),
+/// the others are refused.
+#[test]
+fn pack_delta_seeds_apply_and_fail() {
+    use amplihack_remote::git::pack::apply_delta;
+    let outcome = |name: &str| {
+        let data = std::fs::read(project_root().join("fuzz/corpus/pack_delta").join(name)).unwrap();
+        let (&first, rest) = data.split_first().unwrap();
+        let (base, delta) = rest.split_at(usize::from(first) * rest.len() / 256);
+        apply_delta(base, delta, 1 << 16).is_ok()
+    };
+    for good in ["valid-copy-insert", "valid-inserts-only", "valid-empty"] {
+        assert!(outcome(good), "{good}");
+    }
+    for bad in [
+        "copy-past-base",
+        "zero-instruction",
+        "truncated-insert",
+        "short-target",
+        "source-size-mismatch",
+        "target-over-limit",
+    ] {
+        assert!(!outcome(bad), "{bad}");
+    }
+}

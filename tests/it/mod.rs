@@ -7,6 +7,7 @@ mod hostile_git;
 #[cfg(feature = "exec")]
 mod hostile_results;
 mod outputs;
+mod pack_reader;
 mod package;
 mod precision;
 mod properties;

@@ -206,6 +206,11 @@ impl Git {
         Ok((status, stdout, stderr))
     }
 
+    /// The git program this wrapper runs.
+    pub fn program(&self) -> &std::path::Path {
+        &self.program
+    }
+
     /// `git ARGS` with the clean environment, in this wrapper's directory.
     fn command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
         let mut cmd = Command::new(&self.program);

@@ -143,15 +143,26 @@ fn scan(
             return (report, stats);
         }
     };
+    // One `rev-parse` for what the scan needs to know of the repository (a git start costs
+    // milliseconds). Gits that do not know an option print it back: then no packed pass.
+    let about = git
+        .run(&[
+            "rev-parse",
+            "--is-shallow-repository",
+            "--show-object-format",
+            "--git-path",
+            "objects",
+        ])
+        .map(|o| String::from_utf8_lossy(&o).into_owned())
+        .unwrap_or_default();
+    let about: Vec<&str> = about.lines().collect();
     // A shallow clone lacks the commits before its boundary: what is here is scanned, and
     // the report says the rest was not (it is not on this machine to be read, or shipped).
-    if let Ok(out) = git.run(&["rev-parse", "--is-shallow-repository"]) {
-        if String::from_utf8_lossy(&out).trim() == "true" {
-            report.warnings.push(format!(
-                "{} is a shallow clone: commits before its shallow boundary are not present and were not scanned",
-                git.dir().display()
-            ));
-        }
+    if about.first() == Some(&"true") {
+        report.warnings.push(format!(
+            "{} is a shallow clone: commits before its shallow boundary are not present and were not scanned",
+            git.dir().display()
+        ));
     }
     let pool = match rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -170,7 +181,7 @@ fn scan(
     // A full scan decodes the packs itself; an incremental one (known-clean tips) lists the
     // new blobs with `rev-list --not`, which is what makes it incremental.
     let packs = if known_clean.is_empty() && !git_reader_forced() {
-        match packed_objects_dir(git) {
+        match packed_objects_dir(git, about.get(1).copied(), about.get(2).copied()) {
             Ok(dir) => dir.and_then(|d| PackedObjects::open(&d).ok()),
             Err(e) => {
                 fail(&mut report, e);

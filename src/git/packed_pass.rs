@@ -36,19 +36,21 @@ pub(super) struct PackedPass {
     pub suspect: HashSet<ObjectId>,
 }
 
-/// The repository's objects directory, if this pass can read its packs: SHA-1 object ids,
-/// and every ref (peeled) naming a commit. A ref naming a tree or a blob directly makes
-/// blobs reachable that no commit introduces, which the path walk would not list; such
-/// repositories keep the `rev-list` listing.
-pub(super) fn packed_objects_dir(git: &Git) -> Result<Option<PathBuf>, GitError> {
-    let format = git.run(&["rev-parse", "--show-object-format"])?;
-    if String::from_utf8_lossy(&format).trim() != "sha1" {
+/// The repository's objects directory, if this pass can read its packs: SHA-1 object ids
+/// (`format`, from `rev-parse --show-object-format`), and every ref (peeled) naming a
+/// commit. A ref naming a tree or a blob directly makes blobs reachable that no commit
+/// introduces, which the path walk would not list; such repositories keep the `rev-list`
+/// listing. `objects` is `rev-parse --git-path objects` (relative to the repository's
+/// directory).
+pub(super) fn packed_objects_dir(
+    git: &Git,
+    format: Option<&str>,
+    objects: Option<&str>,
+) -> Result<Option<PathBuf>, GitError> {
+    let (Some("sha1"), Some(objects)) = (format, objects) else {
         return Ok(None);
-    }
-    let refs = git.run(&[
-        "for-each-ref",
-        "--format=%(objecttype) %(*objecttype)",
-    ])?;
+    };
+    let refs = git.run(&["for-each-ref", "--format=%(objecttype) %(*objecttype)"])?;
     let only_commits = refs
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
@@ -56,8 +58,7 @@ pub(super) fn packed_objects_dir(git: &Git) -> Result<Option<PathBuf>, GitError>
     if !only_commits {
         return Ok(None);
     }
-    let dir = git.run(&["rev-parse", "--git-path", "objects"])?;
-    let dir = PathBuf::from(String::from_utf8_lossy(&dir).trim_end_matches('\n'));
+    let dir = PathBuf::from(objects);
     Ok(Some(if dir.is_absolute() {
         dir
     } else {

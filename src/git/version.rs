@@ -34,8 +34,29 @@ impl GitVersion {
         Some(GitVersion::new(major, minor, patch))
     }
 
-    /// Asks `git --version`.
+    /// Asks `git --version`, once per git program and process (a git start costs
+    /// milliseconds, and a `package` asks several times).
     pub fn of(git: &Git) -> Result<GitVersion, GitError> {
+        use std::collections::HashMap;
+        use std::path::PathBuf;
+        use std::sync::{Mutex, OnceLock};
+        static KNOWN: OnceLock<Mutex<HashMap<PathBuf, GitVersion>>> = OnceLock::new();
+        let known = KNOWN.get_or_init(Default::default);
+        if let Some(v) = known
+            .lock()
+            .ok()
+            .and_then(|k| k.get(git.program()).copied())
+        {
+            return Ok(v);
+        }
+        let v = GitVersion::ask(git)?;
+        if let Ok(mut k) = known.lock() {
+            k.insert(git.program().to_path_buf(), v);
+        }
+        Ok(v)
+    }
+
+    fn ask(git: &Git) -> Result<GitVersion, GitError> {
         let out = git.run(&["--version"])?;
         let text = String::from_utf8_lossy(&out);
         GitVersion::parse(&text).ok_or_else(|| GitError::Parse {

@@ -158,8 +158,7 @@ pub fn package(
     let (bundled, (mut report, mut stats), (claude_report, digests)) =
         std::thread::scope(|scope| {
             let bundler = scope.spawn(|| {
-                snapshot::bundle(&staged, &bundle_path)?;
-                archive::hash_file(&bundle_path)
+                snapshot::bundle(&staged, &bundle_path)
             });
             let history = scan_history_flagging(
                 scanner,

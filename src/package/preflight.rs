@@ -36,19 +36,36 @@ pub fn preflight(start: &Path) -> Result<Repo, PackageError> {
             action: "Upgrade git".into(),
         });
     }
-    let inside = git
-        .run(&["rev-parse", "--is-inside-work-tree"])
-        .map(|o| String::from_utf8_lossy(&o).trim() == "true")
-        .unwrap_or(false);
-    if !inside {
+    // One `rev-parse` answers every question (each git start costs milliseconds); outside a
+    // work tree it fails at `--show-toplevel`.
+    let out = git
+        .run(&[
+            "rev-parse",
+            "--is-inside-work-tree",
+            "--show-toplevel",
+            "--is-shallow-repository",
+            "--git-path",
+            "objects",
+            "--git-path",
+            "index",
+            "--show-object-format",
+        ])
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let [inside, toplevel, shallow, objects, index, object_format] = lines.as_slice() else {
+        return Err(PackageError::Preflight {
+            problem: format!("{} is not inside a git work tree", start.display()),
+            action: "Run this command from inside the repository to package".into(),
+        });
+    };
+    if *inside != "true" {
         return Err(PackageError::Preflight {
             problem: format!("{} is not inside a git work tree", start.display()),
             action: "Run this command from inside the repository to package".into(),
         });
     }
-    let root = git
-        .toplevel()
-        .map_err(|e| PackageError::Git(e.to_string()))?;
+    let root = PathBuf::from(toplevel);
     let claude = std::fs::symlink_metadata(root.join(".claude"));
     if claude.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(PackageError::Preflight {
@@ -65,30 +82,24 @@ pub fn preflight(start: &Path) -> Result<Repo, PackageError> {
             ),
         });
     }
-    let git = git.in_dir(&root);
-    let shallow = git
-        .run(&["rev-parse", "--is-shallow-repository"])
-        .map(|o| String::from_utf8_lossy(&o).trim() == "true")
-        .unwrap_or(false);
-    if shallow {
+    if *shallow == "true" {
         return Err(PackageError::Preflight {
             problem: "this repository is a shallow clone: its history is incomplete, so it can be neither bundled nor scanned whole".into(),
             action: "Fetch the whole history first: git fetch --unshallow".into(),
         });
     }
-    let path_of = |what: &str| -> Result<PathBuf, PackageError> {
-        let out = git
-            .run(&["rev-parse", "--git-path", what])
-            .map_err(|e| PackageError::Git(e.to_string()))?;
-        let p = PathBuf::from(String::from_utf8_lossy(&out).trim_end_matches(['\n', '\r']));
-        Ok(if p.is_absolute() { p } else { root.join(p) })
+    // `--git-path` answers relative to the directory git ran in.
+    let path_of = |p: &str| -> PathBuf {
+        let p = PathBuf::from(p);
+        if p.is_absolute() {
+            p
+        } else {
+            start.join(p)
+        }
     };
-    let objects = path_of("objects")?;
-    let index = path_of("index")?;
-    let object_format = git
-        .run(&["rev-parse", "--show-object-format"])
-        .map(|o| String::from_utf8_lossy(&o).trim().to_string())
-        .unwrap_or_else(|_| "sha1".into());
+    let objects = path_of(objects);
+    let index = path_of(index);
+    let object_format = object_format.to_string();
     Ok(Repo {
         root,
         objects,

@@ -292,13 +292,47 @@ fn zero_oid(format: &str) -> String {
     "0".repeat(if format == "sha256" { 64 } else { 40 })
 }
 
-/// `git bundle create --all` from the staging repository, then `git bundle verify`.
-pub fn bundle(staged: &Staged, out: &Path) -> Result<(), PackageError> {
+/// `git bundle create --all` from the staging repository, then `git bundle verify`. The
+/// bundle is streamed from git into `out` and hashed on the way (one pass, no re-read);
+/// returns its size and SHA-256.
+pub fn bundle(staged: &Staged, out: &Path) -> Result<(u64, String), PackageError> {
+    use sha2::{Digest, Sha256};
+    use std::io::Write;
     let git = staged.git();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out)
+        .map_err(|e| PackageError::io(out, e))?;
+    let mut file = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let written = git.stream(
+        &["bundle", "create", "-", "--all"],
+        |_stdin| Ok(()),
+        |stdout| {
+            let io = |e: std::io::Error| crate::git::GitError::Io {
+                args: "bundle create - --all".into(),
+                message: format!("writing {}: {e}", out.display()),
+            };
+            loop {
+                let chunk = stdout.fill_buf().map_err(io)?;
+                if chunk.is_empty() {
+                    break;
+                }
+                hasher.update(chunk);
+                file.write_all(chunk).map_err(io)?;
+                let n = chunk.len();
+                size += n as u64;
+                stdout.consume(n);
+            }
+            file.flush().map_err(io)
+        },
+    );
+    written.map_err(git_err)?;
+    drop(file);
     let path = out.to_string_lossy();
-    git.run(&["bundle", "create", &path, "--all"])
-        .map_err(git_err)?;
     git.run(&["bundle", "verify", &path])
         .map_err(|e| PackageError::Git(format!("the bundle does not verify: {e}")))?;
-    Ok(())
+    Ok((size, crate::digest::hex(&hasher.finalize())))
 }

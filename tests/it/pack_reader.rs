@@ -1035,3 +1035,29 @@ fn cpu_seconds() -> f64 {
         .sum();
     ticks / 100.0
 }
+
+#[test]
+fn a_delta_on_an_unvisited_base_is_visited_without_inserts() {
+    // The base's bytes do not hash to the id the index gives it: not visited. Its delta child
+    // still verifies, so it is visited, but whole (no inserts: the base was never scanned).
+    let base = text(50);
+    let mut tampered = blob(&base);
+    tampered.id = ObjectId::for_blob(b"something else");
+    let d = delta(base.len() as u64, 12, &[2, b'o', b'k', 0x90, 10]);
+    let (child, ins) = apply_delta(&base, &d, 1 << 20).unwrap();
+    assert_eq!(ins, spans(&[(0, 2)]));
+    let built = Built::new(&[
+        tampered,
+        Raw {
+            kind: 0,
+            data: d,
+            base: Base::Ofs(0),
+            id: ObjectId::for_blob(&child),
+            declared: None,
+        },
+    ]);
+    let (seen, stats) = built.run(&LIMITS);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[&ObjectId::for_blob(&child)][0], (child, None));
+    assert_reason(&stats, "does not hash to its id");
+}

@@ -104,7 +104,7 @@ fn log_pass(
 }
 
 /// Replaces full commit ids by short ones, unambiguous in this repository.
-fn shorten(git: &Git, found: &mut HashMap<String, String>) -> Result<(), GitError> {
+pub(super) fn shorten(git: &Git, found: &mut HashMap<String, String>) -> Result<(), GitError> {
     let mut full: Vec<String> = found.values().cloned().collect();
     full.sort();
     full.dedup();

@@ -24,6 +24,22 @@ pub fn for_each_blob_path<F>(
 where
     F: FnMut(&str, &str),
 {
+    for_each_introduction(git, extra_tips, known_clean, |_, oid, path| f(oid, path))
+}
+
+/// Like [`for_each_blob_path`], with the commit that introduced each pair:
+/// `f(commit id, blob id, path)`. Commits come in `git log`'s order (newest first), so the
+/// last commit seen for a (blob, path) pair is the first that introduced it, the commit
+/// `attribution::first_commits` finds with `--reverse`.
+pub fn for_each_introduction<F>(
+    git: &Git,
+    extra_tips: &[String],
+    known_clean: &[String],
+    mut f: F,
+) -> Result<(), GitError>
+where
+    F: FnMut(&str, &str, &str),
+{
     let mut args: Vec<String> = [
         "log",
         "--all",
@@ -34,7 +50,7 @@ where
         "--no-abbrev",
         "--no-renames",
         "--no-ext-diff",
-        "--format=",
+        "--format=%x01%H",
         "-z",
     ]
     .iter()
@@ -51,9 +67,11 @@ where
         &args,
         |_stdin| Ok(()),
         |out| {
-            // Records: `:old_mode new_mode old_oid new_oid status` NUL `path` NUL.
+            // Records: `\x01<commit>` NUL, then for each change
+            // `:old_mode new_mode old_oid new_oid status` NUL `path` NUL.
             let mut token = Vec::new();
             let mut pending: Option<String> = None;
+            let mut commit = String::new();
             loop {
                 token.clear();
                 let n = out
@@ -68,11 +86,13 @@ where
                 let text = token.strip_suffix(b"\0").unwrap_or(&token);
                 let text = text.strip_prefix(b"\n").unwrap_or(text);
                 if let Some(oid) = pending.take() {
-                    f(&oid, &String::from_utf8_lossy(text));
+                    f(&commit, &oid, &String::from_utf8_lossy(text));
                     continue;
                 }
                 if let Some(meta) = text.strip_prefix(b":") {
                     pending = introduced_blob(meta);
+                } else if let Some(id) = text.strip_prefix(b"\x01") {
+                    commit = String::from_utf8_lossy(id).into_owned();
                 }
             }
             Ok(())

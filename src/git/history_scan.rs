@@ -13,7 +13,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::attribution::first_commits;
-use super::blob_paths::for_each_blob_path;
+use super::attribution::shorten;
+use super::blob_paths::for_each_introduction;
 use super::command::{Git, GitError};
 use super::history::{for_each_reachable_blob, stream_blob_batches, HistoryBlob};
 use super::pack::{ObjectId, PackedObjects};
@@ -202,6 +203,7 @@ fn scan(
         facts,
         mut flagged,
         listed_oids,
+        reach,
     } = first;
     for e in errors {
         fail(&mut report, e);
@@ -231,11 +233,7 @@ fn scan(
     stats.flagged = flagged;
 
     // First commits, only for the blobs with findings: clean histories pay nothing.
-    let wanted: HashMap<String, String> = found
-        .iter()
-        .map(|(b, _)| (b.oid.clone(), b.path.clone()))
-        .collect();
-    let commits = match first_commits(git, &wanted, extra_tips) {
+    let commits = match attribute(git, reach.as_ref(), &found, extra_tips) {
         Ok(c) => c,
         Err(e) => {
             fail(&mut report, e);
@@ -243,7 +241,7 @@ fn scan(
         }
     };
     for (blob, found) in found {
-        let commit = commits.get(&blob.oid).cloned();
+        let commit = commits.get(&(blob.oid.clone(), blob.path.clone())).cloned();
         let tag = |mut f: Finding| {
             f.commit = commit.clone();
             f
@@ -283,6 +281,40 @@ struct FirstPass {
     flagged: Vec<String>,
     /// With known-clean tips: the blobs listed (the new ones).
     listed_oids: HashSet<String>,
+    /// The walk's reachable set and first introductions (packed first pass only).
+    reach: Option<Reach>,
+}
+
+/// The short id of the first commit that introduced each found (blob, path): from the walk
+/// when it recorded introductions (no second walk), else from `first_commits`.
+fn attribute(
+    git: &Git,
+    reach: Option<&Reach>,
+    found: &[(HistoryBlob, BufferFindings)],
+    extra_tips: &[String],
+) -> Result<HashMap<(String, String), String>, GitError> {
+    let mut full: HashMap<String, String> = HashMap::new();
+    let mut wanted: HashMap<String, String> = HashMap::new();
+    let key = |b: &HistoryBlob| format!("{}\0{}", b.oid, b.path);
+    for (b, _) in found {
+        match reach.and_then(|r| r.first_commit(&b.oid, &b.path)) {
+            Some(c) => {
+                full.insert(key(b), c.to_string());
+            }
+            None => {
+                wanted.insert(b.oid.clone(), b.path.clone());
+            }
+        }
+    }
+    shorten(git, &mut full)?;
+    let by_oid = first_commits(git, &wanted, extra_tips)?;
+    Ok(found
+        .iter()
+        .filter_map(|(b, _)| {
+            let c = full.get(&key(b)).or_else(|| by_oid.get(&b.oid))?;
+            Some(((b.oid.clone(), b.path.clone()), c.clone()))
+        })
+        .collect())
 }
 
 fn panicked(what: &str) -> GitError {
@@ -322,9 +354,7 @@ fn first_pass_listed(
                 emit(b)
             })
         });
-        let facts = walker
-            .join()
-            .unwrap_or_else(|_| Err(panicked("log --raw")));
+        let facts = walker.join().unwrap_or_else(|_| Err(panicked("log --raw")));
         (listed, read, acc, facts)
     });
     let listing_failed = listed.is_err();
@@ -337,6 +367,7 @@ fn first_pass_listed(
         facts,
         flagged,
         listed_oids,
+        reach: None,
     }
 }
 
@@ -354,9 +385,7 @@ fn first_pass_packed(
     let (facts, pass) = std::thread::scope(|scope| {
         let walker = scope.spawn(|| PathFacts::collect(scanner, git, extra_tips, &[], true));
         let pass = pool.install(|| scan_packed(scanner, packs));
-        let facts = walker
-            .join()
-            .unwrap_or_else(|_| Err(panicked("log --raw")));
+        let facts = walker.join().unwrap_or_else(|_| Err(panicked("log --raw")));
         (facts, pass)
     });
     let mut facts = match facts {
@@ -369,6 +398,7 @@ fn first_pass_packed(
                 facts: Err(e),
                 flagged: Vec::new(),
                 listed_oids: HashSet::new(),
+                reach: None,
             }
         }
     };
@@ -415,6 +445,7 @@ fn first_pass_packed(
         facts: Ok(facts),
         flagged,
         listed_oids: HashSet::new(),
+        reach: Some(reach),
     }
 }
 
@@ -500,9 +531,7 @@ where
                     .err()
             })
             .collect();
-        let listed = lister
-            .join()
-            .unwrap_or_else(|_| Err(panicked("rev-list")));
+        let listed = lister.join().unwrap_or_else(|_| Err(panicked("rev-list")));
         (listed, read, acc)
     })
 }
@@ -521,30 +550,42 @@ struct PathFacts {
     reach: Option<Reach>,
 }
 
-/// The blobs reachable from the refs, each with one path, and every path met.
+/// The blobs reachable from the refs, each with one path, every path met, and the commit
+/// that first introduced each (blob, path) pair (for attribution without a second walk).
 #[derive(Default)]
 struct Reach {
     blobs: HashMap<ObjectId, u32>,
     paths: Vec<String>,
     path_ids: HashMap<String, u32>,
+    /// (blob, path) → the last commit the walk showed introducing it: the first in history.
+    introduced: HashMap<(ObjectId, u32), u32>,
+    commits: Vec<String>,
     /// Blob ids the walk printed that are not SHA-1 ids (never expected).
     unparsable: Vec<String>,
 }
 
 impl Reach {
-    fn add(&mut self, oid: &str, path: &str) {
+    fn add(&mut self, commit: &str, oid: &str, path: &str) {
         let Some(id) = ObjectId::from_hex(oid) else {
             self.unparsable.push(oid.to_string());
             return;
         };
-        if self.blobs.contains_key(&id) {
-            if !self.path_ids.contains_key(path) {
-                self.intern(path);
-            }
-            return;
+        // The walk prints a commit's changes together: intern it once per run of changes.
+        if self.commits.last().map(String::as_str) != Some(commit) {
+            self.commits.push(commit.to_string());
         }
+        let c = (self.commits.len() - 1) as u32;
         let p = self.intern(path);
-        self.blobs.insert(id, p);
+        self.blobs.entry(id).or_insert(p);
+        self.introduced.insert((id, p), c);
+    }
+
+    /// The full id of the first commit that introduced `oid` at `path`, if the walk saw it.
+    fn first_commit(&self, oid: &str, path: &str) -> Option<&str> {
+        let id = ObjectId::from_hex(oid)?;
+        let p = *self.path_ids.get(path)?;
+        let c = *self.introduced.get(&(id, p))?;
+        self.commits.get(c as usize).map(String::as_str)
     }
 
     fn intern(&mut self, path: &str) -> u32 {
@@ -575,7 +616,7 @@ impl PathFacts {
             reach: with_reach.then(Reach::default),
         };
         let mut gated_seen: HashSet<(String, Vec<usize>)> = HashSet::new();
-        for_each_blob_path(git, extra_tips, known_clean, |oid, path| {
+        for_each_introduction(git, extra_tips, known_clean, |commit, oid, path| {
             let gated = gates.allowed_at(path);
             if !gated.is_empty() && gated_seen.insert((oid.to_string(), gated.clone())) {
                 facts.gated.push((oid.to_string(), path.to_string(), gated));
@@ -590,7 +631,7 @@ impl PathFacts {
                 facts.new_pairs.push((oid.to_string(), path.to_string()));
             }
             if let Some(reach) = facts.reach.as_mut() {
-                reach.add(oid, path);
+                reach.add(commit, oid, path);
             }
         })?;
         Ok(facts)

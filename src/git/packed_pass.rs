@@ -81,7 +81,10 @@ pub(super) fn scan_packed(scanner: &Scanner, packs: &PackedObjects) -> PackedPas
         {
             let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
             // A second copy (the same id in two packs) has the same bytes: the hash says so.
-            if s.visited.insert(blob.id, blob.content.len() as u64).is_some() {
+            if s.visited
+                .insert(blob.id, blob.content.len() as u64)
+                .is_some()
+            {
                 return false;
             }
         }

@@ -157,9 +157,7 @@ pub fn package(
         .unwrap_or_default();
     let (bundled, (mut report, mut stats), (claude_report, digests)) =
         std::thread::scope(|scope| {
-            let bundler = scope.spawn(|| {
-                snapshot::bundle(&staged, &bundle_path)
-            });
+            let bundler = scope.spawn(|| snapshot::bundle(&staged, &bundle_path));
             let history = scan_history_flagging(
                 scanner,
                 &staged.git(),

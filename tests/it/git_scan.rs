@@ -506,7 +506,10 @@ fn the_packed_pass_reports_what_git_reads_report() {
     for i in 0..12 {
         let mut extra = vec![(10 + i * 7, format!("// edit {i}"))];
         if i == 5 {
-            extra.push((200, format!("const KEY: &str = \"{}\";", fake.anthropic_key())));
+            extra.push((
+                200,
+                format!("const KEY: &str = \"{}\";", fake.anthropic_key()),
+            ));
         }
         write(d, "src/big.rs", &file(&extra));
         commit_all(d, &format!("edit {i}"));
@@ -516,10 +519,18 @@ fn the_packed_pass_reports_what_git_reads_report() {
     write(
         d,
         "conf/app.toml",
-        &format!("[auth]\ntoken = \"{}\"\n{}", fake.github_pat(), "x = 1\n".repeat(200)),
+        &format!(
+            "[auth]\ntoken = \"{}\"\n{}",
+            fake.github_pat(),
+            "x = 1\n".repeat(200)
+        ),
     );
     commit_all(d, "conf");
-    write(d, "conf/app.toml", &format!("[auth]\n{}", "x = 1\n".repeat(201)));
+    write(
+        d,
+        "conf/app.toml",
+        &format!("[auth]\n{}", "x = 1\n".repeat(201)),
+    );
     commit_all(d, "conf without the token");
     // Content only in a merge commit.
     git(d, &["checkout", "-q", "-b", "side"]);
@@ -527,7 +538,14 @@ fn the_packed_pass_reports_what_git_reads_report() {
     commit_all(d, "side");
     git(d, &["checkout", "-q", "main"]);
     git(d, &["merge", "-q", "--no-ff", "--no-commit", "side"]);
-    write(d, "merge.txt", &format!("AWS_ACCESS_KEY_ID={}\naws secret\n", fake.aws_access_key_id()));
+    write(
+        d,
+        "merge.txt",
+        &format!(
+            "AWS_ACCESS_KEY_ID={}\naws secret\n",
+            fake.aws_access_key_id()
+        ),
+    );
     commit_all(d, "merge");
     // A dotenv value (a rule restricted to .env files) committed as notes.txt, then as .env.
     write(d, "notes.txt", "DB_PASSWORD=hunter2-but-longer\n");
@@ -542,7 +560,13 @@ fn the_packed_pass_reports_what_git_reads_report() {
 
     let packs = std::fs::read_dir(d.join(".git/objects/pack"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "pack"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "pack")
+        })
         .count();
     assert!(packs >= 1, "gc made no pack");
     let (by_git, counts_git) = history_scan_by(d, "git");

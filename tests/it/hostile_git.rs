@@ -302,10 +302,15 @@ fn a_secret_hidden_behind_a_replace_ref_is_found() {
     write(d, "src/config.py", "KEY = os.environ['KEY']\n");
     git(d, &["add", "-A"]);
     let tree = git(d, &["write-tree"]).trim().to_string();
-    let parent = git(d, &["rev-parse", &format!("{leaked}^")]).trim().to_string();
-    let clean = git(d, &["commit-tree", &tree, "-p", &parent, "-m", "add config"])
+    let parent = git(d, &["rev-parse", &format!("{leaked}^")])
         .trim()
         .to_string();
+    let clean = git(
+        d,
+        &["commit-tree", &tree, "-p", &parent, "-m", "add config"],
+    )
+    .trim()
+    .to_string();
     git(d, &["replace", &leaked, &clean]);
     git(d, &["reset", "-q", "--hard", &leaked]);
     // git's own log now shows the clean look-alike at the tip.

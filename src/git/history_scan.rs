@@ -18,7 +18,7 @@ use super::blob_paths::for_each_introduction;
 use super::command::{Git, GitError};
 use super::history::{for_each_reachable_blob, stream_blob_batches, HistoryBlob};
 use super::pack::{ObjectId, PackedObjects};
-use super::packed_pass::{packed_objects_dir, scan_packed};
+use super::packed_pass::{object_dirs, packed_objects_dir, scan_packed};
 use super::version::GitVersion;
 use crate::scan::report::InputError;
 use crate::scan::{BufferFindings, Finding, InputName, ScanReport, Scanner, Scratch};
@@ -183,7 +183,15 @@ fn scan(
     // new blobs with `rev-list --not`, which is what makes it incremental.
     let packs = if known_clean.is_empty() && !git_reader_forced() {
         match packed_objects_dir(git, about.get(1).copied(), about.get(2).copied()) {
-            Ok(dir) => dir.and_then(|d| PackedObjects::open(&d).ok()),
+            Ok(dir) => dir.and_then(|d| {
+                // The repository's packs, and those of the object directories it borrows
+                // from (the packager's staging repository borrows all of the user's).
+                object_dirs(&d)
+                    .iter()
+                    .map(|d| PackedObjects::open(d))
+                    .collect::<Result<Vec<_>, _>>()
+                    .ok()
+            }),
             Err(e) => {
                 fail(&mut report, e);
                 return (report, stats);
@@ -379,7 +387,7 @@ fn first_pass_packed(
     git: &Git,
     extra_tips: &[String],
     pool: &rayon::ThreadPool,
-    packs: &PackedObjects,
+    packs: &[PackedObjects],
     flag: Option<&(dyn Fn(&str) -> bool + Sync)>,
 ) -> FirstPass {
     let (facts, pass) = std::thread::scope(|scope| {

@@ -14,7 +14,7 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::command::{Git, GitError};
@@ -66,12 +66,44 @@ pub(super) fn packed_objects_dir(
     }))
 }
 
+/// `objects` and the object directories it borrows from (`info/alternates`, followed to the
+/// depth git follows them, 5), each once. Lines git would read specially (quoted paths) are
+/// left out: blobs found only there are read through git.
+pub(super) fn object_dirs(objects: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![std::fs::canonicalize(objects).unwrap_or_else(|_| objects.to_path_buf())];
+    let mut next = 0;
+    let mut depth = vec![0usize];
+    while next < dirs.len() {
+        let (dir, d) = (dirs[next].clone(), depth[next]);
+        next += 1;
+        if d >= 5 {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(dir.join("info").join("alternates")) else {
+            continue;
+        };
+        for line in text.lines() {
+            let line = line.trim_end_matches('\r');
+            if line.is_empty() || line.starts_with('#') || line.starts_with('"') {
+                continue;
+            }
+            let alt = dir.join(line);
+            let alt = std::fs::canonicalize(&alt).unwrap_or(alt);
+            if !dirs.contains(&alt) {
+                dirs.push(alt);
+                depth.push(d + 1);
+            }
+        }
+    }
+    dirs
+}
+
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::default();
 }
 
 /// Decodes and scans every packed blob on the current rayon pool.
-pub(super) fn scan_packed(scanner: &Scanner, packs: &PackedObjects) -> PackedPass {
+pub(super) fn scan_packed(scanner: &Scanner, packs: &[PackedObjects]) -> PackedPass {
     let state = Mutex::new(PackedPass::default());
     let limits = PackLimits {
         max_object: MAX_OBJECT,
@@ -98,6 +130,8 @@ pub(super) fn scan_packed(scanner: &Scanner, packs: &PackedObjects) -> PackedPas
         }
         clean
     };
-    packs.for_each_blob(&limits, &visit);
+    for p in packs {
+        p.for_each_blob(&limits, &visit);
+    }
     state.into_inner().unwrap_or_else(|e| e.into_inner())
 }

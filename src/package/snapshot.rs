@@ -81,41 +81,54 @@ pub fn stage(
     let user = Git::new(&repo.root);
     let git_dir = tmp.join("staging.git");
     let init = without_repo_env(Git::new(tmp));
-    init.run(&[
-        "init",
-        "--bare",
-        "-q",
-        "--template=",
-        &format!("--object-format={}", repo.object_format),
-        &git_dir.to_string_lossy(),
-    ])
-    .map_err(git_err)?;
-    let info = git_dir.join("objects/info");
-    std::fs::create_dir_all(&info).map_err(|e| PackageError::io(&info, e))?;
-    let alternates = info.join("alternates");
-    std::fs::write(&alternates, format!("{}\n", repo.objects.display()))
-        .map_err(|e| PackageError::io(&alternates, e))?;
+    // The user's refs and HEAD are read while the staging repository is made (each git
+    // start costs milliseconds; these do not depend on each other).
+    let (listed, head, head_ref) = std::thread::scope(|scope| {
+        let reads = scope.spawn(|| {
+            let listed = user.run(&["for-each-ref", "--format=%(objectname) %(refname)"]);
+            let head = user
+                .run(&["rev-parse", "-q", "--verify", "HEAD^{commit}"])
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+                .filter(|s| !s.is_empty());
+            let head_ref = user
+                .run(&["symbolic-ref", "-q", "HEAD"])
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+                .filter(|s| !s.is_empty());
+            (listed, head, head_ref)
+        });
+        let made = init
+            .run(&[
+                "init",
+                "--bare",
+                "-q",
+                "--template=",
+                &format!("--object-format={}", repo.object_format),
+                &git_dir.to_string_lossy(),
+            ])
+            .map_err(git_err)
+            .and_then(|_| {
+                let info = git_dir.join("objects/info");
+                std::fs::create_dir_all(&info).map_err(|e| PackageError::io(&info, e))?;
+                let alternates = info.join("alternates");
+                std::fs::write(&alternates, format!("{}\n", repo.objects.display()))
+                    .map_err(|e| PackageError::io(&alternates, e))
+            });
+        let (listed, head, head_ref) = reads
+            .join()
+            .map_err(|_| PackageError::Git("a git reading thread panicked".into()))?;
+        made?;
+        Ok::<_, PackageError>((listed.map_err(git_err)?, head, head_ref))
+    })?;
 
     // Refs and HEAD, read once: the staging copy is what gets scanned and bundled.
-    let listed = user
-        .run(&["for-each-ref", "--format=%(objectname) %(refname)"])
-        .map_err(git_err)?;
     let mut refs = BTreeMap::new();
     for line in String::from_utf8_lossy(&listed).lines() {
         if let Some((oid, name)) = line.split_once(' ') {
             refs.insert(name.to_string(), oid.to_string());
         }
     }
-    let head = user
-        .run(&["rev-parse", "-q", "--verify", "HEAD^{commit}"])
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o).trim().to_string())
-        .filter(|s| !s.is_empty());
-    let head_ref = user
-        .run(&["symbolic-ref", "-q", "HEAD"])
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o).trim().to_string())
-        .filter(|s| !s.is_empty());
 
     // The snapshot, built with a temporary index and the staging object directory.
     let index = tmp.join("snapshot.index");
@@ -145,11 +158,21 @@ pub fn stage(
     let mut update = Vec::new();
     let mut nested = Vec::new();
     let mut seen = BTreeSet::new();
-    for args in [
-        &["ls-files", "-z", "--others", "--exclude-standard"][..],
-        &["ls-files", "-z", "--modified", "--deleted"][..],
-    ] {
-        let out = snap.run(args).map_err(git_err)?;
+    // Untracked and changed files, listed by two gits at once.
+    let listings = std::thread::scope(|scope| {
+        let others =
+            scope.spawn(|| snap.run(&["ls-files", "-z", "--others", "--exclude-standard"]));
+        let changed = snap.run(&["ls-files", "-z", "--modified", "--deleted"]);
+        let others = others.join().unwrap_or_else(|_| {
+            Err(crate::git::GitError::Io {
+                args: "ls-files --others".into(),
+                message: "the listing thread panicked".into(),
+            })
+        });
+        [others, changed]
+    });
+    for out in listings {
+        let out = out.map_err(git_err)?;
         for p in out.split(|&b| b == 0).filter(|p| !p.is_empty()) {
             let path = String::from_utf8_lossy(p).into_owned();
             if !seen.insert(path.clone()) {

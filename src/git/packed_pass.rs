@@ -135,3 +135,38 @@ pub(super) fn scan_packed(scanner: &Scanner, packs: &[PackedObjects]) -> PackedP
     }
     state.into_inner().unwrap_or_else(|e| e.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn borrowed_object_directories_are_followed_once_and_not_forever() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = |n: &str| {
+            let d = t.path().join(n);
+            std::fs::create_dir_all(d.join("info")).unwrap();
+            std::fs::canonicalize(d).unwrap()
+        };
+        let (a, b, c) = (dir("a"), dir("b"), dir("c"));
+        // a borrows from b (absolute) and c (relative); c borrows from a again (a cycle),
+        // and a comment, a blank line and a quoted path are skipped.
+        std::fs::write(
+            a.join("info/alternates"),
+            format!("{}\n# comment\n\n../c\n\"quoted\"\n", b.display()),
+        )
+        .unwrap();
+        std::fs::write(c.join("info/alternates"), format!("{}\n", a.display())).unwrap();
+        assert_eq!(object_dirs(&a), vec![a.clone(), b, c]);
+        // A chain deeper than git follows stops at depth 5.
+        let chain: Vec<PathBuf> = (0..8).map(|i| dir(&format!("d{i}"))).collect();
+        for w in chain.windows(2) {
+            std::fs::write(
+                w[0].join("info/alternates"),
+                format!("{}\n", w[1].display()),
+            )
+            .unwrap();
+        }
+        assert_eq!(object_dirs(&chain[0]), chain[..6].to_vec());
+    }
+}

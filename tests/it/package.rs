@@ -199,6 +199,37 @@ fn secret_only_in_an_old_commit_stops_packaging() {
     assert!(!text.contains(&key));
 }
 
+/// In a packed history (after `git gc`), the packager's history scan decodes the user's packs
+/// through its staging repository's borrowed object directory: a secret in a delta-compressed
+/// old version, and one in a version since removed, still stop packaging, named as before.
+#[test]
+fn secrets_in_a_packed_history_stop_packaging() {
+    let f = Fixture::new();
+    let dir = f.dir();
+    let lines: Vec<String> = (0..300).map(|i| format!("value_{i} = {i}")).collect();
+    write(dir, "src/settings.py", &(lines.join("\n") + "\n"));
+    f.commit("settings");
+    let key = Fake::new(62).anthropic_key();
+    let mut with_key = lines.clone();
+    with_key.insert(150, format!("KEY = '{key}'"));
+    write(dir, "src/settings.py", &(with_key.join("\n") + "\n"));
+    let leaked = f.commit("key in the middle");
+    for i in 0..5 {
+        let mut edited = lines.clone();
+        edited.insert(20 + i, format!("edit_{i} = True"));
+        write(dir, "src/settings.py", &(edited.join("\n") + "\n"));
+        f.commit(&format!("edit {i}"));
+    }
+    git(dir, &["gc", "-q", "--aggressive"]);
+    let text = assert_blocked(
+        &f,
+        &[&format!(
+            "src/settings.py:151:8 (commit {leaked}): anthropic-api-key"
+        )],
+    );
+    assert!(!text.contains(&key));
+}
+
 #[test]
 fn secret_only_in_a_merge_commit_stops_packaging() {
     let f = Fixture::new();

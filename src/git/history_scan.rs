@@ -1,9 +1,15 @@
 //! Scanning a repository's whole history: every unique blob once, in parallel, findings named
 //! by path and by the first commit that introduced the blob.
 //!
-//! A pipeline: `rev-list` lists blobs (one thread) → batches go round-robin to a few
-//! `cat-file --batch` readers → a bounded channel → the rayon scanning threads. Listing,
-//! reading and scanning overlap; memory is bounded by the channels.
+//! Two first passes (see `docs/design.md`):
+//! - full scans decode the packs in process (`packed_pass`) while the path walk lists the
+//!   reachable blobs; blobs the pass did not prove clean are then read through git;
+//! - incremental scans (known-clean tips) list the new blobs with `rev-list --not`.
+//!
+//! Blobs read through git go through one pipeline: a lister → batches round-robin to a few
+//! `cat-file --batch` readers → a bounded channel → the rayon scanning threads; listing,
+//! reading and scanning overlap, and memory is bounded by the channels. Then the path-class
+//! pass (`rescan_other_paths`) and attribution.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::sync_channel;

@@ -302,8 +302,8 @@ impl Prefilter {
         while chunk_start < hay.len() {
             let end = (chunk_start + CHUNK + self.overlap).min(hay.len());
             lower.clear();
-            lower.extend_from_slice(&hay[chunk_start..end]);
-            lower.make_ascii_lowercase();
+            // Copied and lowercased in one pass.
+            lower.extend(hay[chunk_start..end].iter().map(u8::to_ascii_lowercase));
             // Matches starting at or after `limit` belong to the next chunk.
             let limit = CHUNK.min(end - chunk_start);
             if let Some(grams) = &self.grams {

@@ -104,24 +104,22 @@ pub fn read_regular(path: &Path, expected: u64) -> io::Result<Vec<u8>> {
 fn read_sized(file: &mut File, len: u64, buf: &mut Vec<u8>) -> io::Result<()> {
     let len = usize::try_from(len).map_err(|_| io::Error::other("file too large for memory"))?;
     buf.clear();
-    buf.resize(len, 0);
-    let mut filled = 0;
-    while filled < len {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break, // shrank since it was stat'ed: scan what is there
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    buf.truncate(filled);
-    if filled == len {
-        // Appended since the stat? (`read_to_end` would stat and seek again first.)
-        let mut more = [0u8; 8192];
+    buf.reserve(len);
+    // Into the spare capacity, never zeroed first (a file that shrank since it was stat'ed
+    // gives what is there).
+    (&mut *file).take(len as u64).read_to_end(buf)?;
+    if buf.len() == len {
+        // Appended since the stat? One small probe (`read_to_end` would stat and seek again
+        // first); only a file that did grow is read on to its new end.
+        let mut probe = [0u8; 32];
         loop {
-            match file.read(&mut more) {
+            match file.read(&mut probe) {
                 Ok(0) => break,
-                Ok(n) => buf.extend_from_slice(&more[..n]),
+                Ok(n) => {
+                    buf.extend_from_slice(&probe[..n]);
+                    file.read_to_end(buf)?;
+                    break;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }

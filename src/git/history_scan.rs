@@ -18,8 +18,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::attribution::first_commits;
-use super::attribution::shorten;
+use super::attribution::{first_commits, shorten};
 use super::blob_paths::for_each_introduction;
 use super::command::{Git, GitError};
 use super::history::{for_each_reachable_blob, stream_blob_batches, HistoryBlob};
@@ -192,11 +191,14 @@ fn scan(
             Ok(dir) => dir.and_then(|d| {
                 // The repository's packs, and those of the object directories it borrows
                 // from (the packager's staging repository borrows all of the user's).
+                // Without any pack (a repository never packed), listing is the faster way:
+                // it overlaps the walk with reading.
                 object_dirs(&d)
                     .iter()
                     .map(|d| PackedObjects::open(d))
                     .collect::<Result<Vec<_>, _>>()
                     .ok()
+                    .filter(|p| p.iter().any(|p| p.pack_count() > 0))
             }),
             Err(e) => {
                 fail(&mut report, e);

@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_PER_TARGET=${1:-600}
 shift || true
-ALL=(scan_bytes config_parse rule_file_parse baseline_parse azlin_parsers manifest_parse archive_verify_unpack pack_delta)
+ALL=(scan_bytes config_parse rule_file_parse baseline_parse azlin_parsers manifest_parse archive_verify_unpack pack_delta pack_files)
 
 [ $# -gt 0 ] && TARGETS=("$@") || TARGETS=("${ALL[@]}")
 JOBS=${JOBS:-2}

@@ -581,6 +581,52 @@ pub fn pack_delta(data: &[u8]) {
     }
 }
 
+/// `pack_files`: a pack index and its pack file, as the in-process reader finds them in a
+/// repository (`git::pack`). Input: a little-endian `u32` index length, the index, then the
+/// pack. The reader opens the directory and visits every blob: no panic, and every blob it
+/// hands out hashes to its id (the property the history scan relies on), with inserted
+/// ranges sorted, disjoint and inside the content.
+pub fn pack_files(data: &[u8]) {
+    use crate::git::pack::{ObjectId, PackLimits, PackedObjects};
+    let data = cut(data);
+    let Some((len, rest)) = data.split_first_chunk::<4>() else {
+        return;
+    };
+    let at = (u32::from_le_bytes(*len) as usize).min(rest.len());
+    let (idx, pack) = rest.split_at(at);
+    let objects = tempfile_dir();
+    let dir = objects.join("pack");
+    std::fs::create_dir_all(&dir).expect("mkdir pack");
+    let name = "pack-0000000000000000000000000000000000000000";
+    std::fs::write(dir.join(format!("{name}.idx")), idx).expect("write idx");
+    std::fs::write(dir.join(format!("{name}.pack")), pack).expect("write pack");
+    let packs = PackedObjects::open(&objects).expect("a listable directory opens");
+    let limits = PackLimits {
+        max_object: 1 << 20,
+        max_chain_bytes: 4 << 20,
+    };
+    let visit = |b: crate::git::pack::PackedBlob<'_>| {
+        assert_eq!(
+            ObjectId::for_blob(b.content),
+            b.id,
+            "a visited blob hashes to its id"
+        );
+        let mut end = 0;
+        for r in b.inserted.unwrap_or(&[]) {
+            assert!(r.start >= end && r.start < r.end && r.end <= b.content.len());
+            end = r.end;
+        }
+        true
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("one thread");
+    let stats = pool.install(|| packs.for_each_blob(&limits, &visit));
+    assert!(stats.skipped.len() as u64 <= stats.skipped_total);
+    let _ = std::fs::remove_dir_all(&objects);
+}
+
 /// One target's check.
 pub type Check = fn(&[u8]);
 
@@ -593,6 +639,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("manifest_parse", manifest_parse),
     ("archive_verify_unpack", archive_verify_unpack),
     ("pack_delta", pack_delta),
+    ("pack_files", pack_files),
     #[cfg(feature = "exec")]
     ("azlin_parsers", azlin_parsers),
 ];

@@ -150,3 +150,45 @@ fn pack_delta_seeds_apply_and_fail() {
         assert!(!outcome(bad), "{bad}");
     }
 }
+
+/// The pack seeds are what the reader meets in repositories: the two real packs (OFS and REF
+/// deltas) give every blob, deltas with inserted ranges among them; the damaged ones give
+/// fewer or none, never a blob under a wrong id (the check itself asserts that).
+#[test]
+fn pack_files_seeds_are_read_and_damage_is_refused() {
+    use amplihack_remote::git::pack::{PackLimits, PackedObjects};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let visits = |name: &str| {
+        let data = std::fs::read(project_root().join("fuzz/corpus/pack_files").join(name)).unwrap();
+        let (len, rest) = data.split_at(4);
+        let at = u32::from_le_bytes(len.try_into().unwrap()) as usize;
+        let (idx, pack) = rest.split_at(at);
+        let objects = tempfile::tempdir().unwrap();
+        let dir = objects.path().join("pack");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("pack-a.idx"), idx).unwrap();
+        std::fs::write(dir.join("pack-a.pack"), pack).unwrap();
+        let (blobs, deltas) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let limits = PackLimits {
+            max_object: 1 << 20,
+            max_chain_bytes: 4 << 20,
+        };
+        PackedObjects::open(objects.path())
+            .unwrap()
+            .for_each_blob(&limits, &|b| {
+                blobs.fetch_add(1, Ordering::Relaxed);
+                if b.inserted.is_some() {
+                    deltas.fetch_add(1, Ordering::Relaxed);
+                }
+                true
+            });
+        (blobs.into_inner(), deltas.into_inner())
+    };
+    for good in ["deltas-ofs.bin", "deltas-ref.bin"] {
+        let (blobs, deltas) = visits(good);
+        assert_eq!(blobs, 12, "{good}: 6 versions of 2 files");
+        assert!(deltas >= 3, "{good}: {deltas} deltas");
+    }
+    assert!(visits("flipped-byte.bin").0 < 12);
+    assert_eq!(visits("truncated.bin").0, 0);
+}

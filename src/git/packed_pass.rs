@@ -6,9 +6,8 @@
 //! each decoded blob is checked against its object id (SHA-1) before it is scanned, so this
 //! pass sees exactly the bytes git would give. It answers one question per blob: can it hold
 //! a finding under the rules that run in every file? A blob that cannot, is done. A blob that
-//! can, and every reachable blob this pass did not see (loose objects, alternates, anything
-//! the reader skipped), is read and scanned again through git, under its path, exactly as
-//! before; rules restricted to some paths run in the later path-class pass
+//! can, and every reachable blob this pass did not see (loose objects, anything the reader
+//! skipped), is read and scanned again through git, under its path, exactly as before; rules restricted to some paths run in the later path-class pass
 //! (`rescan_other_paths`). Git stays the authority: this pass can only make work disappear
 //! for blobs it proved clean.
 

@@ -21,10 +21,16 @@ pub fn first_commits(
         return Ok(HashMap::new());
     }
     let oids: HashSet<String> = wanted.keys().cloned().collect();
-    let mut paths: Vec<String> = wanted.values().cloned().collect();
+    // A blob a ref names directly (`git tag t <blob>`) has no path: it is no pathspec (and
+    // no commit introduced it, so it gets none).
+    let mut paths: Vec<String> = wanted.values().filter(|p| !p.is_empty()).cloned().collect();
     paths.sort();
     paths.dedup();
-    let mut found = log_pass(git, &oids, extra_tips, &paths)?;
+    let mut found = if paths.is_empty() {
+        HashMap::new()
+    } else {
+        log_pass(git, &oids, extra_tips, &paths)?
+    };
     if found.len() < oids.len() {
         let rest: HashSet<String> = oids
             .iter()

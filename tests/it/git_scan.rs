@@ -575,3 +575,93 @@ fn the_packed_pass_reports_what_git_reads_report() {
     assert_eq!(by_packs, by_git);
     assert_eq!(counts_packs, counts_git);
 }
+
+/// Refs may name a tree or a blob directly (`git tag t <tree>`): no commit introduces what
+/// they hold, so the path walk would not list it. Such a repository keeps the `rev-list`
+/// listing, and the secret is found, packed or not; `package` ships such a tag, so it must stop.
+#[test]
+fn a_secret_reachable_only_through_a_tag_on_a_tree_or_a_blob_is_found() {
+    for kind in ["tree", "blob"] {
+        let repo = git_repo();
+        let d = repo.path();
+        write(d, "README.md", "hello\n");
+        commit_all(d, "init");
+        let key = Fake::new(78).anthropic_key();
+        let blob = {
+            write(d, "side.py", &format!("KEY = '{key}'\n"));
+            let b = git(d, &["hash-object", "-w", "side.py"]).trim().to_string();
+            std::fs::remove_file(d.join("side.py")).unwrap();
+            b
+        };
+        let target = match kind {
+            "blob" => blob,
+            _ => {
+                let tree = std::process::Command::new("git")
+                    .args(["mktree"])
+                    .current_dir(d)
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .and_then(|mut c| {
+                        use std::io::Write;
+                        c.stdin
+                            .take()
+                            .unwrap()
+                            .write_all(format!("100644 blob {blob}\tside.py\n").as_bytes())?;
+                        c.wait_with_output()
+                    })
+                    .unwrap();
+                String::from_utf8(tree.stdout).unwrap().trim().to_string()
+            }
+        };
+        git(d, &["tag", &format!("t-{kind}"), &target]);
+        git(d, &["gc", "-q"]);
+        let out = run(d, &["scan", "--git"]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{kind}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(stdout(&out).contains("anthropic-api-key"), "{kind}");
+    }
+}
+
+/// A packed blob that no ref reaches (an amended commit's old content, kept by the reflog) is
+/// not shipped by the bundle: the packed first pass decodes it but must not report it.
+#[test]
+fn an_unreachable_packed_secret_is_not_reported() {
+    let repo = git_repo();
+    let d = repo.path();
+    write(d, "README.md", "hello\n");
+    commit_all(d, "init");
+    let key = Fake::new(79).anthropic_key();
+    write(d, "config.py", &format!("KEY = '{key}'\n"));
+    commit_all(d, "oops");
+    write(d, "config.py", "KEY = os.environ['KEY']\n");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "--amend", "-m", "config"]);
+    // Pack everything, the unreachable objects included (`-A` keeps them in the pack).
+    git(d, &["repack", "-Adq"]);
+    let packed = git(d, &["count-objects", "-v"]);
+    assert!(packed.contains("count: 0"), "{packed}");
+    let out = run(d, &["scan", "--git", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // The same secret is found once something reaches it again.
+    git(d, &["tag", "back", "HEAD@{1}"]);
+    let out = run(d, &["scan", "--git"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}

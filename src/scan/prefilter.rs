@@ -94,6 +94,8 @@ const GRAM_BITS: u32 = 18;
 #[derive(Debug)]
 struct GramFilter {
     bits: Box<[u64; 1 << (GRAM_BITS - 6)]>,
+    /// The CPU has AVX2: 32 positions are tested per step (`gram_simd`).
+    avx2: bool,
     /// `(anchor gram, atom index, the anchor's offset in the atom)`, sorted.
     heads: Vec<(u32, u32, u32)>,
     atoms: Vec<(Vec<u8>, Vec<u32>)>,
@@ -149,6 +151,7 @@ impl GramFilter {
         let max_offset = heads.iter().map(|&(_, _, o)| o as usize).max().unwrap_or(0);
         GramFilter {
             bits,
+            avx2: gram_simd::available(),
             heads,
             atoms,
             max_offset,
@@ -166,9 +169,22 @@ impl GramFilter {
         // through a 3-cycle `shrd`.
         let last = (lower.len() - 4).min((limit + self.max_offset).saturating_sub(1));
         let windows = &lower[..last + 4];
+        // With AVX2, 32 positions per step (eight lanes of four windows, see `gram_simd`);
+        // the rest, or everything without it, four positions per step below.
+        let mut i = 0;
+        if self.avx2 {
+            i = gram_simd::scan(&self.bits, windows, last, |at| {
+                let g = u32::from_le_bytes([
+                    windows[at],
+                    windows[at + 1],
+                    windows[at + 2],
+                    windows[at + 3],
+                ]);
+                self.verify(lower, at, g, limit, &mut f);
+            });
+        }
         // Four positions per step from one 8-byte load, their four bit tests combined into
         // one rarely taken branch (under 1 % of positions pass).
-        let mut i = 0;
         while i + 4 <= last {
             let mut word = [0u8; 8];
             word.copy_from_slice(&windows[i..i + 8]);
@@ -226,6 +242,101 @@ impl GramFilter {
                 f(a, start);
             }
         }
+    }
+}
+
+/// The gram filter's bit test at 32 positions per step with AVX2: four overlapping 32-byte
+/// loads give the eight 4-byte windows at positions `i+k, i+k+4, ...` (`k` = 0..3) as 32-bit
+/// lanes; each lane is hashed as [`gram_hash`] does (multiply, shift), its bitmap word is
+/// gathered, and the bit moved to the lane's top for one `movemask`. Positions whose bit is
+/// set go to the caller (to the exact check), in any order. The only `unsafe` of the module:
+/// unaligned loads kept inside the slice, and gathers of indices below the bitmap's length.
+mod gram_simd {
+    /// True if this CPU can run [`scan`]'s vector path.
+    pub fn available() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::arch::is_x86_feature_detected!("avx2")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+
+    /// Tests the windows starting at positions `0..n`, 32 per step, as long as a whole step
+    /// starts no later than `last` and its 35 bytes lie inside `windows`, and calls
+    /// `hit(position)` where the bitmap has the window's bit; returns `n`, the first position
+    /// left to the caller's scalar loop (0 without AVX2).
+    pub fn scan(
+        bits: &[u64; 1 << (super::GRAM_BITS - 6)],
+        windows: &[u8],
+        last: usize,
+        hit: impl FnMut(usize),
+    ) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if available() {
+                // SAFETY: AVX2 is present (checked just above).
+                #[allow(unsafe_code)]
+                return unsafe { scan_avx2(bits, windows, last, hit) };
+            }
+        }
+        let _ = (bits, windows, last, hit);
+        0
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[allow(unsafe_code)]
+    unsafe fn scan_avx2(
+        bits: &[u64; 1 << (super::GRAM_BITS - 6)],
+        windows: &[u8],
+        last: usize,
+        mut hit: impl FnMut(usize),
+    ) -> usize {
+        use std::arch::x86_64::*;
+        // Windows start at positions 0..=last; a step reads bytes i..i+35, so it needs
+        // i + 31 <= last (then i + 35 <= last + 4 <= windows.len()).
+        debug_assert!(windows.len() >= last + 4);
+        let words = bits.as_ptr().cast::<i32>();
+        let mul = _mm256_set1_epi32(0x9E37_79B1_u32 as i32);
+        let mut i = 0;
+        while i + 31 <= last && i + 35 <= windows.len() {
+            let mut masks = [0u32; 4];
+            for (k, mask) in masks.iter_mut().enumerate() {
+                // SAFETY: i + k + 32 <= i + 35 <= windows.len(): the 32 bytes are in bounds.
+                let v = unsafe { _mm256_loadu_si256(windows.as_ptr().add(i + k).cast()) };
+                let h = _mm256_srli_epi32::<{ 32 - super::GRAM_BITS as i32 }>(_mm256_mullo_epi32(
+                    v, mul,
+                ));
+                // Bit h of the bitmap is bit (h & 31) of its 32-bit word h >> 5 (little
+                // endian), and h < 2^GRAM_BITS, so every word index is inside the bitmap.
+                let word_index = _mm256_srli_epi32::<5>(h);
+                // SAFETY: the indices are below 2^(GRAM_BITS - 5), the bitmap's length in
+                // 32-bit words.
+                let w = unsafe { _mm256_i32gather_epi32::<4>(words, word_index) };
+                // Move bit (h & 31) of each word to the lane's top, for `movemask`.
+                let shift = _mm256_sub_epi32(
+                    _mm256_set1_epi32(31),
+                    _mm256_and_si256(h, _mm256_set1_epi32(31)),
+                );
+                let top = _mm256_sllv_epi32(w, shift);
+                *mask = _mm256_movemask_ps(_mm256_castsi256_ps(top)) as u32;
+            }
+            if masks != [0; 4] {
+                for (k, &mask) in masks.iter().enumerate() {
+                    let mut m = mask;
+                    while m != 0 {
+                        let lane = m.trailing_zeros() as usize;
+                        hit(i + k + 4 * lane);
+                        m &= m - 1;
+                    }
+                }
+            }
+            i += 32;
+        }
+        i
     }
 }
 

@@ -94,8 +94,6 @@ const GRAM_BITS: u32 = 18;
 #[derive(Debug)]
 struct GramFilter {
     bits: Box<[u64; 1 << (GRAM_BITS - 6)]>,
-    /// The CPU has AVX2: 32 positions are tested per step (`gram_simd`).
-    avx2: bool,
     /// `(anchor gram, atom index, the anchor's offset in the atom)`, sorted.
     heads: Vec<(u32, u32, u32)>,
     atoms: Vec<(Vec<u8>, Vec<u32>)>,
@@ -151,7 +149,6 @@ impl GramFilter {
         let max_offset = heads.iter().map(|&(_, _, o)| o as usize).max().unwrap_or(0);
         GramFilter {
             bits,
-            avx2: gram_simd::available(),
             heads,
             atoms,
             max_offset,
@@ -171,18 +168,15 @@ impl GramFilter {
         let windows = &lower[..last + 4];
         // With AVX2, 32 positions per step (eight lanes of four windows, see `gram_simd`);
         // the rest, or everything without it, four positions per step below.
-        let mut i = 0;
-        if self.avx2 {
-            i = gram_simd::scan(&self.bits, windows, last, |at| {
-                let g = u32::from_le_bytes([
-                    windows[at],
-                    windows[at + 1],
-                    windows[at + 2],
-                    windows[at + 3],
-                ]);
-                self.verify(lower, at, g, limit, &mut f);
-            });
-        }
+        let mut i = gram_simd::scan(&self.bits, windows, last, |at| {
+            let g = u32::from_le_bytes([
+                windows[at],
+                windows[at + 1],
+                windows[at + 2],
+                windows[at + 3],
+            ]);
+            self.verify(lower, at, g, limit, &mut f);
+        });
         // Four positions per step from one 8-byte load, their four bit tests combined into
         // one rarely taken branch (under 1 % of positions pass).
         while i + 4 <= last {

@@ -665,3 +665,31 @@ fn an_unreachable_packed_secret_is_not_reported() {
         stderr(&out)
     );
 }
+
+/// A SHA-256 repository (its ids are 64 hex digits, which the in-process pack reader does not
+/// read) keeps the listing pass: a secret in its packed history is found, with its commit.
+#[test]
+fn a_sha256_repository_is_scanned_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main", "--object-format=sha256"]);
+    let key = Fake::new(80).anthropic_key();
+    write(d, "config.py", &format!("KEY = '{key}'\n"));
+    let leaked = commit_all(d, "oops");
+    write(d, "config.py", "KEY = os.environ['KEY']\n");
+    commit_all(d, "fix");
+    git(d, &["gc", "-q"]);
+    let out = run(d, &["scan", "--git"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains(&format!("config.py:1:8 (commit {leaked})")),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -11,6 +11,19 @@ fn commit_all(dir: &std::path::Path, message: &str) -> String {
         .to_string()
 }
 
+/// Commits `side.txt` on a new branch `side` and `main.txt` on `main`, then starts merging
+/// `side` without committing: what the caller writes now exists only in the merge's tree (an
+/// "evil merge", which `git log -p` never shows).
+fn start_merge_of_a_side_branch(dir: &std::path::Path) {
+    git(dir, &["checkout", "-q", "-b", "side"]);
+    write(dir, "side.txt", "side\n");
+    commit_all(dir, "side");
+    git(dir, &["checkout", "-q", "main"]);
+    write(dir, "main.txt", "main\n");
+    commit_all(dir, "main");
+    git(dir, &["merge", "-q", "--no-ff", "--no-commit", "side"]);
+}
+
 #[test]
 fn secret_only_in_an_old_commit_is_found_with_its_commit() {
     let repo = git_repo();
@@ -48,13 +61,7 @@ fn secret_only_in_a_merge_commit_is_found() {
     let dir = repo.path();
     write(dir, "a.txt", "a\n");
     commit_all(dir, "init");
-    git(dir, &["checkout", "-q", "-b", "side"]);
-    write(dir, "b.txt", "side\n");
-    commit_all(dir, "side");
-    git(dir, &["checkout", "-q", "main"]);
-    write(dir, "c.txt", "main\n");
-    commit_all(dir, "main");
-    git(dir, &["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    start_merge_of_a_side_branch(dir);
     // An "evil merge": content that neither parent has, visible only in the merge's tree.
     write(
         dir,
@@ -388,13 +395,7 @@ fn the_path_walk_names_every_blob_rev_list_names() {
     std::os::unix::fs::symlink("renamed.txt", d.join("dir/b.txt")).unwrap();
     commit_all(d, "rename, chmod, link");
     // A side branch, and an evil merge with content neither parent has.
-    git(d, &["checkout", "-q", "-b", "side"]);
-    write(d, "side.txt", "side\n");
-    commit_all(d, "side");
-    git(d, &["checkout", "-q", "main"]);
-    write(d, "main.txt", "main\n");
-    commit_all(d, "main");
-    git(d, &["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    start_merge_of_a_side_branch(d);
     write(d, "evil.txt", "only in the merge\n");
     commit_all(d, "merge");
     // A second root commit on an orphan branch, a tag, a stash, a detached HEAD.
@@ -533,11 +534,7 @@ fn the_packed_pass_reports_what_git_reads_report() {
     );
     commit_all(d, "conf without the token");
     // Content only in a merge commit.
-    git(d, &["checkout", "-q", "-b", "side"]);
-    write(d, "side.txt", "side\n");
-    commit_all(d, "side");
-    git(d, &["checkout", "-q", "main"]);
-    git(d, &["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    start_merge_of_a_side_branch(d);
     write(
         d,
         "merge.txt",

@@ -218,6 +218,26 @@ impl ScanReport {
 
 /// `path` relative to `root`, `/`-separated, or `None` if it lies outside.
 fn repo_relative(path: &Path, root: &Path) -> Option<String> {
+    // Normal paths (see `walk::is_normal`): the bytes after the root and its separator.
+    if walk::is_normal(path) && walk::is_normal(root) {
+        let (p, r) = (
+            path.as_os_str().as_encoded_bytes(),
+            root.as_os_str().as_encoded_bytes(),
+        );
+        let rest = p.strip_prefix(r)?;
+        let rest = if r.ends_with(b"/") {
+            rest
+        } else if rest.is_empty() {
+            rest
+        } else {
+            rest.strip_prefix(b"/")?
+        };
+        return Some(String::from_utf8_lossy(rest).into_owned());
+    }
+    repo_relative_slow(path, root)
+}
+
+fn repo_relative_slow(path: &Path, root: &Path) -> Option<String> {
     let rel = path.strip_prefix(root).ok()?;
     let parts: Vec<String> = rel
         .components()
@@ -241,5 +261,72 @@ mod tests {
             Some("corpus/a.txt".into())
         );
         assert_eq!(repo_relative(Path::new("/elsewhere/a"), root), None);
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_component_wise_ones() {
+        let paths = [
+            "/repo",
+            "/repo/",
+            "/repo/a",
+            "/repo/a/b.txt",
+            "/repository/a",
+            "/rep",
+            "/",
+            "a",
+            "a/b",
+            "./a",
+            "a/./b",
+            "a/../b",
+            "../a",
+            "a//b",
+            "a/",
+            "/repo//a",
+            "/repo/./a",
+            "/repo/a/..",
+            "/elsewhere/a",
+            "x/..",
+            ".",
+            "..",
+            "/a b/c\\d",
+            "/repo/.hidden",
+            "/repo/..x/y",
+            "/repo/a./b",
+        ];
+        let roots = ["/repo", "/repo/", "/", "/repo/a", "/rep"];
+        let cwds = [
+            "/repo",
+            "/repo/sub",
+            "/",
+            "/repo/./sub",
+            "/repo/../x",
+            "rel/dir",
+        ];
+        for p in paths {
+            for cwd in cwds {
+                let (p, cwd) = (Path::new(p), Path::new(cwd));
+                assert_eq!(
+                    walk::lexical_absolute(cwd, p),
+                    walk::lexical_absolute_slow(cwd, p),
+                    "lexical_absolute({cwd:?}, {p:?})"
+                );
+            }
+            for root in roots {
+                let (p, root) = (Path::new(p), Path::new(root));
+                // The scanner's inputs: absolute, lexically normal paths and roots.
+                let abs = walk::lexical_absolute(Path::new("/"), p);
+                let root_abs = walk::lexical_absolute(Path::new("/"), root);
+                assert_eq!(
+                    repo_relative(&abs, &root_abs),
+                    repo_relative_slow(&abs, &root_abs),
+                    "repo_relative({abs:?}, {root_abs:?})"
+                );
+                assert_eq!(
+                    repo_relative(p, root),
+                    repo_relative_slow(p, root),
+                    "repo_relative({p:?}, {root:?})"
+                );
+            }
+        }
     }
 }

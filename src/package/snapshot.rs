@@ -83,20 +83,30 @@ pub fn stage(
     let init = without_repo_env(Git::new(tmp));
     // The user's refs and HEAD are read while the staging repository is made (each git
     // start costs milliseconds; these do not depend on each other).
-    let (listed, head, head_ref) = std::thread::scope(|scope| {
+    let (listed, head, head_tree, head_ref) = std::thread::scope(|scope| {
         let reads = scope.spawn(|| {
             let listed = user.run(&["for-each-ref", "--format=%(objectname) %(refname)"]);
-            let head = user
-                .run(&["rev-parse", "-q", "--verify", "HEAD^{commit}"])
-                .ok()
-                .map(|o| String::from_utf8_lossy(&o).trim().to_string())
-                .filter(|s| !s.is_empty());
+            // HEAD's commit and tree in one start (`--`: revisions, whatever files are named);
+            // an unborn HEAD fails: no HEAD.
+            let (head, head_tree) =
+                match user.run(&["rev-parse", "HEAD^{commit}", "HEAD^{tree}", "--"]) {
+                    Ok(o) => {
+                        let o = String::from_utf8_lossy(&o).into_owned();
+                        let mut ids = o.lines().map(str::trim).filter(|s| !s.is_empty());
+                        let hex = |s: &&str| s.bytes().all(|b| b.is_ascii_hexdigit());
+                        match (ids.next().filter(hex), ids.next().filter(hex)) {
+                            (Some(c), Some(t)) => (Some(c.to_string()), Some(t.to_string())),
+                            _ => (None, None),
+                        }
+                    }
+                    Err(_) => (None, None),
+                };
             let head_ref = user
                 .run(&["symbolic-ref", "-q", "HEAD"])
                 .ok()
                 .map(|o| String::from_utf8_lossy(&o).trim().to_string())
                 .filter(|s| !s.is_empty());
-            (listed, head, head_ref)
+            (listed, head, head_tree, head_ref)
         });
         let made = init
             .run(&[
@@ -115,11 +125,11 @@ pub fn stage(
                 std::fs::write(&alternates, format!("{}\n", repo.objects.display()))
                     .map_err(|e| PackageError::io(&alternates, e))
             });
-        let (listed, head, head_ref) = reads
+        let (listed, head, head_tree, head_ref) = reads
             .join()
             .map_err(|_| PackageError::Git("a git reading thread panicked".into()))?;
         made?;
-        Ok::<_, PackageError>((listed.map_err(git_err)?, head, head_ref))
+        Ok::<_, PackageError>((listed.map_err(git_err)?, head, head_tree, head_ref))
     })?;
 
     // Refs and HEAD, read once: the staging copy is what gets scanned and bundled.
@@ -158,18 +168,35 @@ pub fn stage(
     let mut update = Vec::new();
     let mut nested = Vec::new();
     let mut seen = BTreeSet::new();
-    // Untracked and changed files, listed by two gits at once.
-    let listings = std::thread::scope(|scope| {
+    // Untracked and changed files, listed by two gits at once, and the user's staged changes
+    // by a third (see below: only excluded paths matter there, and the update of the index
+    // never touches those, so the copied index gives the same answer as the updated one).
+    let panicked = |what: &str| {
+        Err(crate::git::GitError::Io {
+            args: what.into(),
+            message: "the listing thread panicked".into(),
+        })
+    };
+    let (listings, staged) = std::thread::scope(|scope| {
         let others =
             scope.spawn(|| snap.run(&["ls-files", "-z", "--others", "--exclude-standard"]));
-        let changed = snap.run(&["ls-files", "-z", "--modified", "--deleted"]);
-        let others = others.join().unwrap_or_else(|_| {
-            Err(crate::git::GitError::Io {
-                args: "ls-files --others".into(),
-                message: "the listing thread panicked".into(),
-            })
+        let staged = scope.spawn(|| match &head {
+            Some(h) => snap.run(&[
+                "diff-index",
+                "--cached",
+                "-z",
+                "--name-only",
+                "--no-renames",
+                h,
+            ]),
+            None => snap.run(&["ls-files", "-z"]),
         });
-        [others, changed]
+        let changed = snap.run(&["ls-files", "-z", "--modified", "--deleted"]);
+        let others = others
+            .join()
+            .unwrap_or_else(|_| panicked("ls-files --others"));
+        let staged = staged.join().unwrap_or_else(|_| panicked("diff-index"));
+        ([others, changed], staged)
     });
     for out in listings {
         let out = out.map_err(git_err)?;
@@ -198,19 +225,7 @@ pub fn stage(
     }
     // Staged changes to excluded paths (already in the copied index) go back to HEAD's
     // version: nothing excluded is taken from the work tree, staged or not.
-    let staged = match &head {
-        Some(h) => snap
-            .run(&[
-                "diff-index",
-                "--cached",
-                "-z",
-                "--name-only",
-                "--no-renames",
-                h,
-            ])
-            .map_err(git_err)?,
-        None => snap.run(&["ls-files", "-z"]).map_err(git_err)?,
-    };
+    let staged = staged.map_err(git_err)?;
     let mut restore = Vec::new();
     let mut restore_paths = Vec::new();
     for p in staged.split(|&b| b == 0).filter(|p| !p.is_empty()) {
@@ -246,18 +261,6 @@ pub fn stage(
     excluded.dedup();
     let tree = snap.run(&["write-tree"]).map_err(git_err)?;
     let tree = String::from_utf8_lossy(&tree).trim().to_string();
-    let head_tree = match &head {
-        Some(h) => Some(
-            String::from_utf8_lossy(
-                &user
-                    .run(&["rev-parse", &format!("{h}^{{tree}}")])
-                    .map_err(git_err)?,
-            )
-            .trim()
-            .to_string(),
-        ),
-        None => None,
-    };
     let snapshot = if head_tree.as_deref() == Some(tree.as_str()) {
         None
     } else {

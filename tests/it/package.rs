@@ -344,6 +344,101 @@ fn exclusions_apply_at_any_depth_and_history_files_matching_them_are_scanned_and
     assert_blocked(&f, &["deploy/.env.example:1:"]);
 }
 
+/// The snapshot commit of a bundle (the packager's `refs/amplihack-remote/snapshot`), as
+/// `path → content` of its tree.
+fn snapshot_files(f: &Fixture) -> std::collections::BTreeMap<String, String> {
+    let x = tempfile::tempdir().unwrap();
+    let target = x.path().join("ctx");
+    let u = f.run(&[
+        "unpack",
+        f.archive().to_str().unwrap(),
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(u.status.code(), Some(0), "{}", both(&u));
+    let bundle = target.join("repo.bundle");
+    let copy = x.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    git(&copy, &["init", "-q"]);
+    git(
+        &copy,
+        &[
+            "fetch",
+            "-q",
+            bundle.to_str().unwrap(),
+            "refs/amplihack-remote/snapshot:refs/snap",
+        ],
+    );
+    git(&copy, &["ls-tree", "-r", "--name-only", "refs/snap"])
+        .lines()
+        .map(|p| {
+            (
+                p.to_string(),
+                git(&copy, &["show", &format!("refs/snap:{p}")]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn staged_changes_to_excluded_files_are_not_taken_even_before_the_first_commit() {
+    let key = Fake::new(66).anthropic_key();
+    // A tracked file matching an exclusion pattern, clean in HEAD, with a secret staged in it,
+    // and an excluded file staged by force: the snapshot keeps HEAD's version and leaves the
+    // new one out, so nothing excluded ships and packaging goes on.
+    let f = Fixture::new();
+    let dir = f.dir();
+    write(
+        dir,
+        "deploy/.env.example",
+        "API_URL=https://example.invalid\n",
+    );
+    f.commit("env example");
+    write(
+        dir,
+        "deploy/.env.example",
+        &format!("ANTHROPIC_API_KEY={key}\n"),
+    );
+    write(dir, "config/.env", &format!("ANTHROPIC_API_KEY={key}\n"));
+    write(dir, "notes.txt", "staged note\n");
+    git(
+        dir,
+        &[
+            "add",
+            "-f",
+            "deploy/.env.example",
+            "config/.env",
+            "notes.txt",
+        ],
+    );
+    let out = f.package(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let files = snapshot_files(&f);
+    assert_eq!(
+        files.get("deploy/.env.example").map(String::as_str),
+        Some("API_URL=https://example.invalid\n")
+    );
+    assert!(!files.contains_key("config/.env"), "{files:?}");
+    assert_eq!(
+        files.get("notes.txt").map(String::as_str),
+        Some("staged note\n")
+    );
+
+    // Before the first commit (no HEAD): the same for a forced `.env`; the rest is taken.
+    let f = Fixture::new();
+    let dir = f.dir();
+    std::fs::remove_dir_all(dir.join(".git")).unwrap();
+    git(dir, &["init", "-q", "-b", "main"]);
+    write(dir, "config/.env", &format!("ANTHROPIC_API_KEY={key}\n"));
+    git(dir, &["add", "-f", "config/.env", "README.md"]);
+    let out = f.package(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let files = snapshot_files(&f);
+    assert!(!files.contains_key("config/.env"), "{files:?}");
+    for path in ["README.md", "src/main.rs", ".claude/settings.json"] {
+        assert!(files.contains_key(path), "{path} missing: {files:?}");
+    }
+}
+
 #[test]
 fn suppressions_and_the_baseline_apply() {
     let f = Fixture::new();

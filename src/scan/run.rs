@@ -225,9 +225,9 @@ fn repo_relative(path: &Path, root: &Path) -> Option<String> {
             root.as_os_str().as_encoded_bytes(),
         );
         let rest = p.strip_prefix(r)?;
-        let rest = if r.ends_with(b"/") {
-            rest
-        } else if rest.is_empty() {
+        // The root itself, a root ending in `/` (only `/`, normal roots end otherwise), or
+        // a separator after the root.
+        let rest = if rest.is_empty() || r.ends_with(b"/") {
             rest
         } else {
             rest.strip_prefix(b"/")?

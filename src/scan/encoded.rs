@@ -7,7 +7,8 @@
 //! with the decoded secret as its value (redacted like any other). Decoding nests up to
 //! [`MAX_DEPTH`] levels (a `.dockerconfigjson` is base64 of JSON whose `auth` is base64).
 //!
-//! Cost is kept off the hot path: the base64 search is one table lookup per byte, and a span
+//! Cost is kept off the hot path: the base64 search classifies 64 bytes at a time into a bit
+//! mask and looks closer only where 16 base64 bytes follow each other, and a span
 //! is decoded only if its first quads can be ASCII text (the first character of every quad
 //! of base64-encoded ASCII lies in `A-Za-f`), which rejects identifiers and hashes at once.
 
@@ -145,11 +146,100 @@ fn rescan(
 /// enough, not too long, and with the first character of each of the first four quads in
 /// `A-Za-f` (true for the base64 of any ASCII text).
 ///
-/// A run of `MIN_BASE64` (16) or more bytes contains a whole 8-byte block of any 8-byte grid,
-/// so the search tests blocks: 8 independent table lookups combined without branches, and it
-/// only looks closer at a block made entirely of base64 bytes. (Counting run lengths byte by
-/// byte is a dependency chain, or a mispredicted branch every few bytes of code.)
-fn base64_runs(hay: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+/// The search classifies 64 bytes at a time into a bit mask ("is a standard base64 byte",
+/// with AVX2 when the CPU has it, see [`b64_class`]) and looks at run boundaries only where
+/// the mask holds 16 consecutive ones, or a run continues from the previous 64 bytes; a chunk
+/// of source code without such a run costs a handful of instructions.
+///
+/// A buffer holding one of the control bytes `0x0B`, `0x0F`, `0x10..=0x19` is searched by
+/// [`base64_runs_by_blocks`] instead: its block test takes them for base64, which changes
+/// its result near them (see there), and this function returns exactly its ranges.
+fn base64_runs(hay: &[u8]) -> impl Iterator<Item = Range<usize>> {
+    base64_runs_with(hay, b64_class::classify)
+}
+
+/// [`base64_runs`] with the given classifier (the tests run both).
+fn base64_runs_with(
+    hay: &[u8],
+    classify: fn(&[u8], &mut [u64; b64_class::BATCH / 64]) -> bool,
+) -> std::vec::IntoIter<Range<usize>> {
+    let mut runs = Vec::new();
+    let mut masks = [0u64; b64_class::BATCH / 64];
+    // Start of the run of base64 bytes that reaches the end of the bytes classified so far.
+    let mut open: Option<usize> = None;
+    let mut batch_start = 0;
+    loop {
+        let batch = &hay[batch_start..hay.len().min(batch_start + b64_class::BATCH)];
+        if classify(batch, &mut masks) {
+            return base64_runs_by_blocks(hay).collect::<Vec<_>>().into_iter();
+        }
+        for (k, &mask) in masks[..batch.len().div_ceil(64)].iter().enumerate() {
+            let pos = batch_start + 64 * k;
+            let mut m = mask;
+            if let Some(start) = open {
+                let t = m.trailing_ones() as usize;
+                if t == 64 {
+                    continue;
+                }
+                push_if_text(hay, start..pos + t, &mut runs);
+                open = None;
+                m &= !((1u64 << t) - 1);
+            }
+            // Bit j of `r`: bits j..j+16 of `m` are all set (a run of 16 starts at j).
+            let mut r = m & (m >> 1);
+            r &= r >> 2;
+            r &= r >> 4;
+            r &= r >> 8;
+            while r != 0 {
+                let s = r.trailing_zeros() as usize; // the run's start: bit s - 1 is clear
+                let e = s + (m >> s).trailing_ones() as usize;
+                if e == 64 {
+                    break; // reaches the chunk's end: `open` below
+                }
+                push_if_text(hay, pos + s..pos + e, &mut runs);
+                r &= !((1u64 << e) - 1);
+            }
+            if m >> 63 != 0 {
+                open = Some(pos + 64 - m.leading_ones() as usize);
+            }
+        }
+        batch_start += batch.len();
+        if batch_start >= hay.len() {
+            break;
+        }
+    }
+    if let Some(start) = open {
+        push_if_text(hay, start..hay.len(), &mut runs);
+    }
+    runs.into_iter()
+}
+
+/// Pushes the maximal base64 run `data` (plus up to two `=` after it) if its length is in
+/// bounds and its first four quads start with `A-Za-f`.
+#[inline]
+fn push_if_text(hay: &[u8], data: Range<usize>, runs: &mut Vec<Range<usize>>) {
+    if !(MIN_BASE64..=MAX_ENCODED).contains(&data.len())
+        || !hay[data.clone()]
+            .iter()
+            .step_by(4)
+            .take(4)
+            .all(|&b| b.is_ascii_uppercase() || (b'a'..=b'f').contains(&b))
+    {
+        return;
+    }
+    let mut end = data.end;
+    while end < hay.len() && end - data.end < 2 && hay[end] == b'=' {
+        end += 1;
+    }
+    runs.push(data.start..end);
+}
+
+/// The block search [`base64_runs`] replaced, kept for buffers with the control bytes its
+/// block test lets through (`0x0B`, `0x0F`, `0x10..=0x19`, see [`maybe_all_base64`]). On such
+/// a byte the run it reports can start at the block and hold the byte (the decoder then
+/// rejects it), or start at the byte and fail the quad test, hiding a text-shaped run right
+/// after it; the result depends on where its 8-byte grid falls. Text rarely holds these bytes.
+fn base64_runs_by_blocks(hay: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
     const BLOCK: usize = 8;
     let mut i = 0;
     // Runs never extend back past the end of the last one examined.
@@ -212,6 +302,126 @@ fn maybe_all_base64(word: u64) -> bool {
     let slash_digits = ge(b'/') & le(b'9');
     let plus = ge(b'+') & le(b'+');
     (letters | slash_digits | plus) == H
+}
+
+/// Classification of bytes into bit masks for [`base64_runs`]: bit `j` of mask `k` is set iff
+/// byte `64 * k + j` is a standard base64 byte (`A-Za-z0-9+/`).
+mod b64_class {
+    /// Bytes classified per call.
+    pub const BATCH: usize = 4096;
+
+    /// Bit 0: standard base64. Bit 1: a control byte that the old block test took for base64
+    /// (`0x0B`, `0x0F`, `0x10..=0x19`).
+    const CLASS: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut i = 0;
+        while i < 256 {
+            let b = i as u8;
+            if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' {
+                t[i] = 1;
+            } else if b == 0x0B || b == 0x0F || (b >= 0x10 && b <= 0x19) {
+                t[i] = 2;
+            }
+            i += 1;
+        }
+        t
+    };
+
+    /// Fills `masks[..block.len().div_ceil(64)]` (bits past the block's end are clear) and
+    /// returns true if the block holds one of the control bytes (bit 1 of [`CLASS`]).
+    pub fn classify(block: &[u8], masks: &mut [u64; BATCH / 64]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 is present (checked just above).
+                #[allow(unsafe_code)]
+                return unsafe { classify_avx2(block, masks) };
+            }
+        }
+        classify_portable(block, masks)
+    }
+
+    /// [`classify`] one byte at a time (one table lookup per byte).
+    pub fn classify_portable(block: &[u8], masks: &mut [u64; BATCH / 64]) -> bool {
+        assert!(block.len() <= BATCH);
+        let mut seen = 0;
+        for (mask, chunk) in masks.iter_mut().zip(block.chunks(64)) {
+            let mut m = 0u64;
+            for (j, &b) in chunk.iter().enumerate() {
+                let c = CLASS[usize::from(b)];
+                m |= u64::from(c & 1) << j;
+                seen |= c;
+            }
+            *mask = m;
+        }
+        seen & 2 != 0
+    }
+
+    /// [`classify`] with AVX2: 32 bytes per step, by two table lookups (`vpshufb`) on the low
+    /// and high nibble of each byte whose AND has a class bit set for the bytes of that class.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[allow(unsafe_code)]
+    pub(super) unsafe fn classify_avx2(block: &[u8], masks: &mut [u64; BATCH / 64]) -> bool {
+        use std::arch::x86_64::*;
+        assert!(block.len() <= BATCH);
+        // Bits of the nibble tables, each a set of high nibbles times a set of low nibbles:
+        // 1: high 4 or 6, low 1-F (A-O, a-o); 2: high 5 or 7, low 0-A (P-Z, p-z);
+        // 4: high 3, low 0-9 (digits); 8: high 2, low B or F (`+`, `/`);
+        // 16: high 1, low 0-9; 32: high 0, low B or F (the class-2 control bytes).
+        #[rustfmt::skip]
+        let low = _mm256_broadcastsi128_si256(_mm_setr_epi8(
+            2 | 4 | 16, 1 | 2 | 4 | 16, 1 | 2 | 4 | 16, 1 | 2 | 4 | 16,
+            1 | 2 | 4 | 16, 1 | 2 | 4 | 16, 1 | 2 | 4 | 16, 1 | 2 | 4 | 16,
+            1 | 2 | 4 | 16, 1 | 2 | 4 | 16, 1 | 2, 1 | 8 | 32,
+            1, 1, 1, 1 | 8 | 32,
+        ));
+        #[rustfmt::skip]
+        let high = _mm256_broadcastsi128_si256(_mm_setr_epi8(
+            32, 16, 8, 4, 1, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0,
+        ));
+        let nibble = _mm256_set1_epi8(0x0F);
+        let base64 = _mm256_set1_epi8(1 | 2 | 4 | 8);
+        let zero = _mm256_setzero_si256();
+        let mut seen = zero;
+        let classes = |v: __m256i| {
+            let lo = _mm256_shuffle_epi8(low, _mm256_and_si256(v, nibble));
+            let hi = _mm256_shuffle_epi8(high, _mm256_and_si256(_mm256_srli_epi16::<4>(v), nibble));
+            _mm256_and_si256(lo, hi)
+        };
+        let base64_bits = |c: __m256i| {
+            let none = _mm256_cmpeq_epi8(_mm256_and_si256(c, base64), zero);
+            !(_mm256_movemask_epi8(none) as u32)
+        };
+        let mut k = 0;
+        while 64 * k + 64 <= block.len() {
+            let p = block.as_ptr();
+            // SAFETY: 64 * k + 64 <= block.len(): both 32-byte loads are inside the block.
+            let (a, b) = unsafe {
+                (
+                    _mm256_loadu_si256(p.add(64 * k).cast()),
+                    _mm256_loadu_si256(p.add(64 * k + 32).cast()),
+                )
+            };
+            let (ca, cb) = (classes(a), classes(b));
+            seen = _mm256_or_si256(seen, _mm256_or_si256(ca, cb));
+            masks[k] = u64::from(base64_bits(ca)) | (u64::from(base64_bits(cb)) << 32);
+            k += 1;
+        }
+        let control = _mm256_and_si256(seen, _mm256_set1_epi8(16 | 32));
+        let mut found = _mm256_testz_si256(control, control) == 0;
+        if 64 * k < block.len() {
+            let tail = &block[64 * k..];
+            let mut m = 0u64;
+            for (j, &b) in tail.iter().enumerate() {
+                let c = CLASS[usize::from(b)];
+                m |= u64::from(c & 1) << j;
+                found |= c & 2 != 0;
+            }
+            masks[k] = m;
+        }
+        found
+    }
 }
 
 /// Bytes that may appear in a URL or form body.
@@ -315,6 +525,224 @@ mod tests {
                 )
             {
                 assert!(!maybe_all_base64(word), "byte {b:#x} accepted");
+            }
+        }
+    }
+
+    /// The search as it was before the 64-byte masks, verbatim: the differential tests below
+    /// compare [`base64_runs`] with it.
+    fn base64_runs_reference(hay: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+        const BLOCK: usize = 8;
+        let mut i = 0;
+        // Runs never extend back past the end of the last one examined.
+        let mut floor = 0;
+        std::iter::from_fn(move || {
+            while i + BLOCK <= hay.len() {
+                let mut word = [0u8; BLOCK];
+                word.copy_from_slice(&hay[i..i + BLOCK]);
+                if !maybe_all_base64(u64::from_le_bytes(word)) {
+                    i += BLOCK;
+                    continue;
+                }
+                let mut start = i;
+                while start > floor && is_standard_base64_byte(hay[start - 1]) {
+                    start -= 1;
+                }
+                let mut data_end = i + BLOCK;
+                while data_end < hay.len() && is_standard_base64_byte(hay[data_end]) {
+                    data_end += 1;
+                }
+                let mut end = data_end;
+                while end < hay.len() && end - data_end < 2 && hay[end] == b'=' {
+                    end += 1;
+                }
+                i = data_end + 1;
+                floor = data_end;
+                let len = data_end - start;
+                if (MIN_BASE64..=MAX_ENCODED).contains(&len)
+                    && hay[start..data_end]
+                        .iter()
+                        .step_by(4)
+                        .take(4)
+                        .all(|&b| b.is_ascii_uppercase() || (b'a'..=b'f').contains(&b))
+                {
+                    return Some(start..end);
+                }
+            }
+            None
+        })
+    }
+
+    /// xorshift64*: a small deterministic generator (no `rand` dependency).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    /// Bytes that end a run; the last three are control bytes the old block test took for
+    /// base64 (used only when `control` is set).
+    const SEPARATORS: &[u8] = b" =_-.\"\n\r\t:;,\x00\x01\x7f\x80\xc3\xff@[`{\x0b\x0f\x15";
+
+    /// A buffer of base64 runs of random lengths (mostly 0..40, sometimes hundreds), some
+    /// text-shaped (quads starting with `A-Za-f`), `=` padding of 0..3, and separators.
+    fn random_hay(rng: &mut Rng, len: usize, control: bool) -> Vec<u8> {
+        let separators = if control {
+            SEPARATORS
+        } else {
+            &SEPARATORS[..SEPARATORS.len() - 3]
+        };
+        let mut hay = Vec::with_capacity(len + 512);
+        // Sometimes start with separators, so runs start at every offset modulo 64.
+        for _ in 0..rng.below(3) * rng.below(70) {
+            hay.push(separators[rng.below(separators.len())]);
+        }
+        while hay.len() < len {
+            let run = match rng.below(10) {
+                0 => rng.below(600),
+                1..=3 => 12 + rng.below(12),
+                _ => rng.below(40),
+            };
+            let text_shaped = rng.below(2) == 0;
+            for k in 0..run {
+                let b = if text_shaped && k % 4 == 0 {
+                    ALPHABET[rng.below(32)] // A-Za-f
+                } else {
+                    ALPHABET[rng.below(64)]
+                };
+                hay.push(b);
+            }
+            let padding = rng.below(4);
+            hay.resize(hay.len() + padding, b'=');
+            for _ in 0..1 + rng.below(2) * rng.below(4) {
+                hay.push(separators[rng.below(separators.len())]);
+            }
+        }
+        hay.truncate(len);
+        hay
+    }
+
+    #[test]
+    fn base64_runs_match_the_block_search_on_random_buffers() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut found = 0;
+        for round in 0..20_000 {
+            let len = if round % 100 == 0 {
+                5_000 + rng.below(20_000)
+            } else {
+                rng.below(2000)
+            };
+            let hay = random_hay(&mut rng, len, round % 4 == 0);
+            let want: Vec<_> = base64_runs_reference(&hay).collect();
+            let got: Vec<_> = base64_runs(&hay).collect();
+            assert_eq!(
+                got,
+                want,
+                "round {round}, buffer {:?}",
+                String::from_utf8_lossy(&hay)
+            );
+            let portable: Vec<_> = base64_runs_with(&hay, b64_class::classify_portable).collect();
+            assert_eq!(portable, want, "round {round} (portable classifier)");
+            found += want.len();
+        }
+        assert!(found > 10_000, "too few runs generated: {found}");
+    }
+
+    #[test]
+    fn base64_runs_are_found_at_every_offset_modulo_64() {
+        let body =
+            b"SGVsbG8gd29ybGQsIGhlbGxvIHRoZXJlIGFuZCBoZWxsbyBhZ2FpbiBhbmQgYWdhaW4gYW5kIGFnYWlu";
+        for pad in 0..130 {
+            for len in [0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, body.len()] {
+                for tail in [&b""[..], b"=", b"==", b"===", b" x", b"\xff"] {
+                    let mut hay = vec![b'.'; pad];
+                    hay.extend_from_slice(&body[..len]);
+                    hay.extend_from_slice(tail);
+                    let want: Vec<_> = base64_runs_reference(&hay).collect();
+                    assert_eq!(base64_runs(&hay).collect::<Vec<_>>(), want, "{pad} {len}");
+                    assert_eq!(want.len(), usize::from(len >= MIN_BASE64));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn base64_runs_longer_than_the_limit_are_skipped() {
+        let mut rng = Rng(7);
+        for extra in [0, 1, 2, 63, 64, 65, 4095, 4096, 4097] {
+            for len in [MAX_ENCODED, MAX_ENCODED + 1] {
+                let mut hay = b"key: ".to_vec();
+                hay.resize(hay.len() + extra, b'.');
+                hay.extend((0..len).map(|k| {
+                    if k % 4 == 0 {
+                        ALPHABET[rng.below(32)]
+                    } else {
+                        ALPHABET[rng.below(64)]
+                    }
+                }));
+                hay.extend_from_slice(b"== SGVsbG8gd29ybGQsIGhlbGxv");
+                let want: Vec<_> = base64_runs_reference(&hay).collect();
+                assert_eq!(want.len(), 1 + usize::from(len <= MAX_ENCODED));
+                assert_eq!(base64_runs(&hay).collect::<Vec<_>>(), want, "{extra} {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_control_byte_the_block_test_lets_through_keeps_its_result() {
+        // The old block test takes 0x10 for base64: the block at 0 starts a "run" at the
+        // control byte, which fails the quad test and hides the run after it.
+        let mut hay = b"\x10SGVsbG8gd29ybGQsIGhlbGxv ".to_vec();
+        assert_eq!(base64_runs_reference(&hay).count(), 0);
+        assert_eq!(base64_runs(&hay).count(), 0);
+        hay[0] = b' ';
+        assert_eq!(base64_runs(&hay).collect::<Vec<_>>(), vec![1..25]);
+    }
+
+    #[test]
+    fn the_portable_and_avx2_classifiers_agree() {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if !std::arch::is_x86_feature_detected!("avx2") {
+                return;
+            }
+            let mut rng = Rng(42);
+            let mut all: Vec<u8> = (0..=255u8).collect();
+            all.extend((0..=255u8).rev());
+            for round in 0..3000 {
+                let hay: Vec<u8> = match round {
+                    0 => all.clone(),
+                    _ => {
+                        let len = rng.below(b64_class::BATCH + 1);
+                        // Mostly bytes of one small range, so both classes occur densely.
+                        let lo = rng.below(256) as u8;
+                        (0..len)
+                            .map(|_| lo.wrapping_add(rng.below(40) as u8))
+                            .collect()
+                    }
+                };
+                let (mut a, mut b) = ([0u64; 64], [!0u64; 64]);
+                let pa = b64_class::classify_portable(&hay, &mut a);
+                // SAFETY: AVX2 is present (checked above).
+                #[allow(unsafe_code)]
+                let pb = unsafe { b64_class::classify_avx2(&hay, &mut b) };
+                let n = hay.len().div_ceil(64);
+                assert_eq!((pa, &a[..n]), (pb, &b[..n]), "round {round}");
+                for (k, &byte) in hay.iter().enumerate() {
+                    let bit = a[k / 64] >> (k % 64) & 1 == 1;
+                    assert_eq!(bit, is_standard_base64_byte(byte), "byte {byte:#x}");
+                }
+                let control = hay.iter().any(|&c| matches!(c, 0x0B | 0x0F | 0x10..=0x19));
+                assert_eq!(pa, control, "round {round}");
             }
         }
     }

@@ -31,6 +31,19 @@ impl Fixture {
         }
     }
 
+    /// [`Fixture::new`] plus a committed, clean `deploy/.env.example` (a tracked file that
+    /// matches the exclusion pattern `.env*`).
+    fn with_clean_env_example() -> Fixture {
+        let f = Fixture::new();
+        write(
+            f.dir(),
+            "deploy/.env.example",
+            "API_URL=https://example.invalid\n",
+        );
+        f.commit("env example");
+        f
+    }
+
     fn dir(&self) -> &Path {
         self.repo.path()
     }
@@ -127,14 +140,7 @@ fn clean_repository_gives_an_archive_that_verifies_and_the_repository_is_unchang
     assert!(stdout(&v).contains("OK:"), "{}", stdout(&v));
 
     // The bundle restores every branch and the snapshot of exactly what the user sees.
-    let x = tempfile::tempdir().unwrap();
-    let target = x.path().join("ctx");
-    let u = f.run(&[
-        "unpack",
-        f.archive().to_str().unwrap(),
-        target.to_str().unwrap(),
-    ]);
-    assert_eq!(u.status.code(), Some(0), "{}", both(&u));
+    let (x, target) = unpacked(&f);
     assert_eq!(
         std::fs::read_to_string(target.join(".claude/untracked-note.md")).unwrap(),
         "note\n"
@@ -158,15 +164,7 @@ fn clean_repository_gives_an_archive_that_verifies_and_the_repository_is_unchang
             clone.to_str().unwrap(),
         ],
     );
-    git(
-        &clone,
-        &[
-            "fetch",
-            "-q",
-            bundle.to_str().unwrap(),
-            "refs/amplihack-remote/snapshot:refs/snap",
-        ],
-    );
+    fetch_snapshot(&clone, &bundle);
     git(&clone, &["checkout", "-q", "refs/snap"]);
     for (path, content) in [
         ("src/main.rs", "fn main() { println!(\"hi\"); }\n"),
@@ -290,15 +288,9 @@ fn secret_only_in_an_uncommitted_change_stops_packaging() {
 
 #[test]
 fn exclusions_apply_at_any_depth_and_history_files_matching_them_are_scanned_and_named() {
-    let f = Fixture::new();
-    let dir = f.dir();
     // A tracked, clean file matching a pattern rides in the history: a warning.
-    write(
-        dir,
-        "deploy/.env.example",
-        "API_URL=https://example.invalid\n",
-    );
-    f.commit("env example");
+    let f = Fixture::with_clean_env_example();
+    let dir = f.dir();
     // Untracked, excluded at depth: never taken from the work tree, so never a finding.
     let key = Fake::new(65).anthropic_key();
     write(dir, "config/.env", &format!("ANTHROPIC_API_KEY={key}\n"));
@@ -344,9 +336,8 @@ fn exclusions_apply_at_any_depth_and_history_files_matching_them_are_scanned_and
     assert_blocked(&f, &["deploy/.env.example:1:"]);
 }
 
-/// The snapshot commit of a bundle (the packager's `refs/amplihack-remote/snapshot`), as
-/// `path → content` of its tree.
-fn snapshot_files(f: &Fixture) -> std::collections::BTreeMap<String, String> {
+/// The archive unpacked (with `unpack`, so verified) into `ctx` of a new temporary directory.
+fn unpacked(f: &Fixture) -> (tempfile::TempDir, PathBuf) {
     let x = tempfile::tempdir().unwrap();
     let target = x.path().join("ctx");
     let u = f.run(&[
@@ -355,12 +346,13 @@ fn snapshot_files(f: &Fixture) -> std::collections::BTreeMap<String, String> {
         target.to_str().unwrap(),
     ]);
     assert_eq!(u.status.code(), Some(0), "{}", both(&u));
-    let bundle = target.join("repo.bundle");
-    let copy = x.path().join("copy");
-    std::fs::create_dir(&copy).unwrap();
-    git(&copy, &["init", "-q"]);
+    (x, target)
+}
+
+/// Fetches the packager's snapshot commit from `bundle` into `repo` as `refs/snap`.
+fn fetch_snapshot(repo: &Path, bundle: &Path) {
     git(
-        &copy,
+        repo,
         &[
             "fetch",
             "-q",
@@ -368,6 +360,16 @@ fn snapshot_files(f: &Fixture) -> std::collections::BTreeMap<String, String> {
             "refs/amplihack-remote/snapshot:refs/snap",
         ],
     );
+}
+
+/// The snapshot commit of a bundle (the packager's `refs/amplihack-remote/snapshot`), as
+/// `path → content` of its tree.
+fn snapshot_files(f: &Fixture) -> std::collections::BTreeMap<String, String> {
+    let (x, target) = unpacked(f);
+    let copy = x.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    git(&copy, &["init", "-q"]);
+    fetch_snapshot(&copy, &target.join("repo.bundle"));
     git(&copy, &["ls-tree", "-r", "--name-only", "refs/snap"])
         .lines()
         .map(|p| {
@@ -385,14 +387,8 @@ fn staged_changes_to_excluded_files_are_not_taken_even_before_the_first_commit()
     // A tracked file matching an exclusion pattern, clean in HEAD, with a secret staged in it,
     // and an excluded file staged by force: the snapshot keeps HEAD's version and leaves the
     // new one out, so nothing excluded ships and packaging goes on.
-    let f = Fixture::new();
+    let f = Fixture::with_clean_env_example();
     let dir = f.dir();
-    write(
-        dir,
-        "deploy/.env.example",
-        "API_URL=https://example.invalid\n",
-    );
-    f.commit("env example");
     write(
         dir,
         "deploy/.env.example",

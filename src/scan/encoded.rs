@@ -152,33 +152,76 @@ fn rescan(
 /// of source code without such a run costs a handful of instructions. (The 8-byte block test
 /// it replaced took a few control bytes, `0x0B`, `0x0F` and `0x10..=0x19`, for base64, and
 /// could hide a run that followed one: the masks are exact.)
-fn base64_runs(hay: &[u8]) -> impl Iterator<Item = Range<usize>> {
+fn base64_runs(hay: &[u8]) -> Base64Runs<'_> {
     base64_runs_with(hay, b64_class::classify)
 }
 
 /// [`base64_runs`] with the given classifier (the tests run both).
-fn base64_runs_with(
-    hay: &[u8],
-    classify: fn(&[u8], &mut [u64; b64_class::BATCH / 64]),
-) -> std::vec::IntoIter<Range<usize>> {
-    let mut runs = Vec::new();
-    let mut masks = [0u64; b64_class::BATCH / 64];
-    // Start of the run of base64 bytes that reaches the end of the bytes classified so far.
-    let mut open: Option<usize> = None;
-    let mut batch_start = 0;
-    loop {
+fn base64_runs_with(hay: &[u8], classify: Classifier) -> Base64Runs<'_> {
+    Base64Runs {
+        hay,
+        classify,
+        masks: [0; b64_class::BATCH / 64],
+        open: None,
+        batch_start: 0,
+        pending: Vec::new(),
+        next: 0,
+    }
+}
+
+type Classifier = fn(&[u8], &mut [u64; b64_class::BATCH / 64]);
+
+/// The runs of [`base64_runs`], found one batch of [`b64_class::BATCH`] bytes at a time: memory
+/// stays bounded by a batch's runs however many the buffer holds.
+struct Base64Runs<'a> {
+    hay: &'a [u8],
+    classify: Classifier,
+    masks: [u64; b64_class::BATCH / 64],
+    /// Start of the run of base64 bytes that reaches the end of the bytes classified so far.
+    open: Option<usize>,
+    /// Where the next batch starts.
+    batch_start: usize,
+    /// The runs found in the last batch, and how many of them were handed out.
+    pending: Vec<Range<usize>>,
+    next: usize,
+}
+
+impl Iterator for Base64Runs<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        while self.next == self.pending.len() {
+            if self.batch_start >= self.hay.len() {
+                return None;
+            }
+            self.pending.clear();
+            self.next = 0;
+            self.next_batch();
+        }
+        self.next += 1;
+        Some(self.pending[self.next - 1].clone())
+    }
+}
+
+impl Base64Runs<'_> {
+    /// Classifies the next batch and collects the runs that end in it (and, after the last
+    /// batch, the run reaching the end of the buffer).
+    fn next_batch(&mut self) {
+        let hay = self.hay;
+        let batch_start = self.batch_start;
         let batch = &hay[batch_start..hay.len().min(batch_start + b64_class::BATCH)];
-        classify(batch, &mut masks);
-        for (k, &mask) in masks[..batch.len().div_ceil(64)].iter().enumerate() {
+        (self.classify)(batch, &mut self.masks);
+        let runs = &mut self.pending;
+        for (k, &mask) in self.masks[..batch.len().div_ceil(64)].iter().enumerate() {
             let pos = batch_start + 64 * k;
             let mut m = mask;
-            if let Some(start) = open {
+            if let Some(start) = self.open {
                 let t = m.trailing_ones() as usize;
                 if t == 64 {
                     continue;
                 }
-                push_if_text(hay, start..pos + t, &mut runs);
-                open = None;
+                push_if_text(hay, start..pos + t, runs);
+                self.open = None;
                 m &= !((1u64 << t) - 1);
             }
             // Bit j of `r`: bits j..j+16 of `m` are all set (a run of 16 starts at j).
@@ -192,22 +235,20 @@ fn base64_runs_with(
                 if e == 64 {
                     break; // reaches the chunk's end: `open` below
                 }
-                push_if_text(hay, pos + s..pos + e, &mut runs);
+                push_if_text(hay, pos + s..pos + e, runs);
                 r &= !((1u64 << e) - 1);
             }
             if m >> 63 != 0 {
-                open = Some(pos + 64 - m.leading_ones() as usize);
+                self.open = Some(pos + 64 - m.leading_ones() as usize);
             }
         }
-        batch_start += batch.len();
-        if batch_start >= hay.len() {
-            break;
+        self.batch_start += batch.len();
+        if self.batch_start >= hay.len() {
+            if let Some(start) = self.open.take() {
+                push_if_text(hay, start..hay.len(), runs);
+            }
         }
     }
-    if let Some(start) = open {
-        push_if_text(hay, start..hay.len(), &mut runs);
-    }
-    runs.into_iter()
 }
 
 /// Pushes the maximal base64 run `data` (plus up to two `=` after it) if its length is in
@@ -517,6 +558,27 @@ mod tests {
             found += want.len();
         }
         assert!(found > 10_000, "too few runs generated: {found}");
+    }
+
+    #[test]
+    fn base64_runs_are_found_one_batch_at_a_time() {
+        // A buffer made of runs (a hostile file can hold millions) is not listed whole:
+        // the first run costs one batch, and memory stays at one batch's runs.
+        static BATCHES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        fn counting(block: &[u8], masks: &mut [u64; b64_class::BATCH / 64]) {
+            BATCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            b64_class::classify_portable(block, masks)
+        }
+        let hay = b"SGVsbG8gd29ybGQs ".repeat(60_000);
+        let mut runs = base64_runs_with(&hay, counting);
+        assert_eq!(runs.next(), Some(0..16));
+        assert_eq!(BATCHES.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert!(runs.pending.len() <= b64_class::BATCH / 16);
+        assert_eq!(runs.count(), 60_000 - 1);
+        assert_eq!(
+            BATCHES.load(std::sync::atomic::Ordering::Relaxed),
+            hay.len().div_ceil(b64_class::BATCH)
+        );
     }
 
     #[test]

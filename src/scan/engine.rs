@@ -16,7 +16,7 @@ use regex_automata::Input;
 use super::checksum::{self, Verdict};
 use super::filters;
 use super::position::lines_around;
-use super::prefilter::Hit;
+use super::prefilter::{Hit, SEGMENT};
 use super::rules::{Confidence, Rule, RuleSet};
 
 /// A confirmed match that passed every filter.
@@ -92,20 +92,40 @@ pub(crate) fn find_plain(
     path: &str,
     scratch: &mut Scratch,
 ) -> Result<Vec<Candidate>, EngineError> {
-    scratch.hits.clear();
     scratch.candidates.clear();
-    rules
-        .prefilter()
-        .find(hay, &mut scratch.lower, &mut scratch.hits);
-    if scratch.hits.is_empty() {
+    scratch.gate_verdicts.clear();
+    // Hits are collected and confirmed one segment at a time (one for all but large
+    // buffers), so that a file made of keywords does not need memory in proportion to its
+    // size. A match near a segment boundary may be found from both sides: the overlap
+    // resolution below keeps it once.
+    for segment in 0..hay.len().div_ceil(SEGMENT).max(1) {
+        scratch.hits.clear();
+        rules
+            .prefilter()
+            .find_in_segment(hay, segment, &mut scratch.lower, &mut scratch.hits);
+        confirm_hits(rules, hay, path, scratch)?;
+    }
+    if scratch.candidates.is_empty() {
         return Ok(Vec::new());
+    }
+    Ok(resolve_overlaps(&mut scratch.candidates))
+}
+
+/// Confirms `scratch.hits` (of one segment), adding candidates to `scratch.candidates`.
+fn confirm_hits(
+    rules: &RuleSet,
+    hay: &[u8],
+    path: &str,
+    scratch: &mut Scratch,
+) -> Result<(), EngineError> {
+    if scratch.hits.is_empty() {
+        return Ok(());
     }
     // Rules restricted to other files (`paths`) are dropped before sorting: a dotenv rule's
     // keywords (`token`, `secret`) occur everywhere in code.
     let gates = rules.gates();
     if gates.any() {
         let verdicts = &mut scratch.gate_verdicts;
-        verdicts.clear();
         scratch.hits.retain(|&(rule, _, _)| {
             let rule = rule as usize;
             if !gates.is_gated(rule) {
@@ -121,7 +141,7 @@ pub(crate) fn find_plain(
             }
         });
         if scratch.hits.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
     }
     scratch.hits.sort_unstable();
@@ -143,7 +163,7 @@ pub(crate) fn find_plain(
         )?;
         i = j;
     }
-    Ok(resolve_overlaps(&mut scratch.candidates))
+    Ok(())
 }
 
 /// Runs one rule's regex in the merged windows around its keyword hits.
@@ -305,6 +325,61 @@ fn better(a: &Candidate, b: &Candidate) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_across_segment_boundaries_are_found_once_each() {
+        let rules = RuleSet::builtin().unwrap();
+        let rule = rules
+            .rules()
+            .iter()
+            .position(|r| r.def.id == "anthropic-api-key")
+            .unwrap();
+        let line = rules.rule(rule).def.examples[0].as_bytes().to_vec();
+        let alone = find_candidates(&rules, &line, "x", &mut Scratch::default()).unwrap();
+        let secret = alone[0].secret.clone();
+        let keyword = line.windows(7).position(|w| w == b"sk-ant-").unwrap();
+        // Filler with keywords (hits in every segment), and the example planted so that, at
+        // each segment boundary in turn, the secret starts just before it, its keyword
+        // starts on it, its keyword straddles it, and the line ends just after it.
+        let filler = b"let token = get_token(); // password reset, auth\n";
+        let mut hay: Vec<u8> = filler.iter().copied().cycle().take(5 * SEGMENT).collect();
+        let mut planted = Vec::new();
+        let shifts = [secret.start + 1, keyword, keyword + 3, line.len() - 2];
+        for (k, shift) in (1..5).zip(shifts) {
+            let at = k * SEGMENT - shift;
+            hay[at - 1] = b'\n';
+            hay[at..at + line.len()].copy_from_slice(&line);
+            hay[at + line.len()] = b'\n';
+            planted.push(at + secret.start..at + secret.end);
+        }
+        let mut scratch = Scratch::default();
+        let found = find_candidates(&rules, &hay, "src/app.py", &mut scratch).unwrap();
+        let spans: Vec<Range<usize>> = found
+            .iter()
+            .filter(|c| c.rule == rule)
+            .map(|c| c.secret.clone())
+            .collect();
+        assert_eq!(spans, planted);
+    }
+
+    #[test]
+    fn a_buffer_of_keywords_keeps_one_segment_of_hits() {
+        let rules = RuleSet::builtin().unwrap();
+        let hay = b"ghp_".repeat(5 * SEGMENT / 4);
+        let mut scratch = Scratch::default();
+        let all = prefilter_hits(&rules, &hay, &mut scratch);
+        let mut scratch = Scratch::default();
+        assert!(find_candidates(&rules, &hay, "x", &mut scratch)
+            .unwrap()
+            .is_empty());
+        // Every segment holds a fifth of the hits; the buffer never held them all.
+        assert!(all >= 5 * SEGMENT / 4, "{all} hits");
+        assert!(
+            scratch.hits.capacity() <= all / 2,
+            "{} of {all}",
+            scratch.hits.capacity()
+        );
+    }
 
     #[test]
     fn windows_merge_when_they_overlap() {

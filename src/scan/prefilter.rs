@@ -39,6 +39,10 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 /// Bytes lowercased and searched at a time (plus the longest keyword, as overlap).
 const CHUNK: usize = 64 * 1024;
+/// Bytes whose hits are collected at a time by [`Prefilter::find_in_segment`]: a whole
+/// number of chunks, so that segment boundaries are chunk boundaries. A buffer made only of
+/// keywords yields a hit every few bytes; per segment that is at most a few MiB of hits.
+pub const SEGMENT: usize = 16 * CHUNK;
 
 /// Keywords shorter than this go to a searcher of their own.
 const LONG_KEYWORD: usize = 4;
@@ -403,8 +407,25 @@ impl Prefilter {
     /// Appends a hit for every rule whose keyword occurs in `hay` (and for rules whose
     /// keyword may be hidden by another occurrence). `lower` is a reusable buffer.
     pub fn find(&self, hay: &[u8], lower: &mut Vec<u8>, hits: &mut Vec<Hit>) {
-        let mut chunk_start = 0;
-        while chunk_start < hay.len() {
+        for segment in 0..hay.len().div_ceil(SEGMENT) {
+            self.find_in_segment(hay, segment, lower, hits);
+        }
+    }
+
+    /// [`Prefilter::find`] for the occurrences that start in segment `segment` of `hay` (bytes
+    /// `segment * SEGMENT ..`, see [`SEGMENT`]): the segments of a buffer together give
+    /// exactly the hits of the whole, each once, so a large buffer can be confirmed segment by
+    /// segment with the hits of one segment in memory.
+    pub fn find_in_segment(
+        &self,
+        hay: &[u8],
+        segment: usize,
+        lower: &mut Vec<u8>,
+        hits: &mut Vec<Hit>,
+    ) {
+        let mut chunk_start = segment * SEGMENT;
+        let segment_end = ((segment + 1) * SEGMENT).min(hay.len());
+        while chunk_start < segment_end {
             let end = (chunk_start + CHUNK + self.overlap).min(hay.len());
             lower.clear();
             // Copied and lowercased in one pass.

@@ -1,6 +1,8 @@
 //! The matching pipeline over one buffer: keyword prefilter, windowed confirmation, filters.
 //!
-//! 1. One Aho-Corasick pass over the buffer finds every keyword occurrence.
+//! 1. The keyword prefilter (`scan::prefilter`) finds every keyword occurrence, one segment
+//!    of 1 MiB at a time: steps 1-2 run per segment, so a file made of keywords needs the
+//!    memory of one segment's hits, not of all of them.
 //! 2. For each rule that had a hit, its regex runs only in windows of `max_len` bytes around
 //!    the hits (merged when they overlap), so the cost is bounded by the hits, not the file.
 //!    Look-around assertions see the real bytes outside the window.

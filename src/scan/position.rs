@@ -63,20 +63,46 @@ impl<'a> LineCounter<'a> {
     }
 }
 
+/// The spans an excerpt redacts (each with its redaction), sorted by start so that an
+/// excerpt finds those that touch it by binary search: a file with a hundred thousand
+/// findings must not cost a hundred thousand comparisons per finding.
+#[derive(Debug, Default)]
+pub struct Redactions {
+    spans: Vec<(Range<usize>, String)>,
+    /// The longest span: none that starts further than this before a position reaches it.
+    longest: usize,
+}
+
+impl Redactions {
+    pub fn new(mut spans: Vec<(Range<usize>, String)>) -> Redactions {
+        // Stable: spans with the same start keep their order.
+        spans.sort_by_key(|(r, _)| r.start);
+        let longest = spans.iter().map(|(r, _)| r.len()).max().unwrap_or(0);
+        Redactions { spans, longest }
+    }
+
+    /// The spans that overlap `from..to`, by start.
+    fn touching(&self, from: usize, to: usize) -> impl Iterator<Item = &(Range<usize>, String)> {
+        let first = self
+            .spans
+            .partition_point(|(r, _)| r.start.saturating_add(self.longest) <= from);
+        let end = self.spans.partition_point(|(r, _)| r.start < to).max(first);
+        self.spans[first..end]
+            .iter()
+            .filter(move |(r, _)| r.start < to && r.end > from)
+    }
+}
+
 /// The part of `focus`'s line around it (at most 48 bytes before and 24 after), with every
 /// span in `secrets` that touches it replaced by its redaction, control characters escaped,
 /// and `…` where the line was cut.
-pub fn excerpt(hay: &[u8], focus: &Range<usize>, secrets: &[(Range<usize>, String)]) -> String {
+pub fn excerpt(hay: &[u8], focus: &Range<usize>, secrets: &Redactions) -> String {
     const BEFORE: usize = 48;
     const AFTER: usize = 24;
     let line = line_start(hay, focus.start)..line_end(hay, focus.start);
     let from = line.start.max(focus.start.saturating_sub(BEFORE));
     let to = line.end.min(focus.end.max(line.start) + AFTER).max(from);
-    let mut spans: Vec<&(Range<usize>, String)> = secrets
-        .iter()
-        .filter(|(r, _)| r.start < to.max(focus.end) && r.end > from)
-        .collect();
-    spans.sort_by_key(|(r, _)| r.start);
+    let spans = secrets.touching(from, to.max(focus.end));
     let mut out = String::new();
     if from > line.start {
         out.push('…');
@@ -145,7 +171,11 @@ mod tests {
         hay.extend_from_slice(b"\x1bSECRET");
         hay.extend_from_slice(&[b'b'; 100]);
         let s = 101..107;
-        let e = excerpt(&hay, &s, &[(s.clone(), "S…(6)".into())]);
+        let e = excerpt(
+            &hay,
+            &s,
+            &Redactions::new(vec![(s.clone(), "S…(6)".into())]),
+        );
         assert!(e.starts_with('…') && e.ends_with('…'), "{e}");
         assert!(e.contains("\\u{1b}S…(6)"), "{e}");
         assert!(!e.contains("SECRET"));
@@ -157,8 +187,46 @@ mod tests {
     fn excerpt_of_a_multi_line_secret_stays_on_its_first_line() {
         let hay = b"key = -----BEGIN\nAAAA\n-----END\nnext";
         let s = 6..31;
-        let e = excerpt(hay, &s, &[(s.clone(), "-----BEG…(25)".into())]);
+        let e = excerpt(
+            hay,
+            &s,
+            &Redactions::new(vec![(s.clone(), "-----BEG…(25)".into())]),
+        );
         assert_eq!(e, "key = -----BEG…(25)");
+    }
+
+    #[test]
+    fn redactions_touching_a_range_are_those_a_full_search_finds() {
+        // A small deterministic generator: spans of lengths 0..40 (a few of 300) anywhere in
+        // 0..2000, some sharing a start, queried with ranges anywhere.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        for round in 0..200 {
+            let spans: Vec<(Range<usize>, String)> = (0..next(60))
+                .map(|i| {
+                    let start = next(2000);
+                    let len = if next(10) == 0 { next(300) } else { next(40) };
+                    (start..start + len, format!("r{round}-{i}"))
+                })
+                .collect();
+            let redactions = Redactions::new(spans.clone());
+            for _ in 0..50 {
+                let from = next(2100);
+                let to = from + next(200);
+                let mut want: Vec<&(Range<usize>, String)> = spans
+                    .iter()
+                    .filter(|(r, _)| r.start < to && r.end > from)
+                    .collect();
+                want.sort_by_key(|(r, _)| r.start);
+                let got: Vec<_> = redactions.touching(from, to).collect();
+                assert_eq!(got, want, "round {round}, {from}..{to}");
+            }
+        }
     }
 
     #[test]
@@ -170,7 +238,7 @@ mod tests {
             (one.clone(), "S…(9)".to_string()),
             (two.clone(), "S…(9)".to_string()),
         ];
-        let e = excerpt(hay, &two, &secrets);
+        let e = excerpt(hay, &two, &Redactions::new(secrets));
         assert_eq!(e, "A=S…(9) B=S…(9) tail");
         assert!(!e.contains("SECRET"));
     }

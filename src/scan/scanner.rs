@@ -6,7 +6,7 @@ use super::allowlist::Allowlist;
 use super::baseline::Baseline;
 use super::engine::{self, EngineError, Scratch};
 use super::finding::{fingerprint, Finding, Secret};
-use super::position::{excerpt, LineCounter};
+use super::position::{excerpt, LineCounter, Redactions};
 use super::report::Suppression;
 use super::rules::{Confidence, RuleSet};
 use super::suppress::inline_marker;
@@ -148,6 +148,7 @@ impl Scanner {
             .collect();
         let windows: Vec<_> = candidates.iter().map(|c| c.secret.clone()).collect();
         redactions.extend(repeated_values(hay, &windows, &secrets));
+        let redactions = Redactions::new(redactions);
         let mut lines = LineCounter::new(hay);
         for (c, secret) in candidates.iter().zip(secrets) {
             let (rule_id, rule_name) = &self.rule_ids[c.rule];

@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{json, Value};
 
 use crate::scan::{Finding, ScanReport};
@@ -58,12 +59,37 @@ pub fn write_json(
     report: &ScanReport,
     options: OutputOptions,
 ) -> io::Result<()> {
-    let doc = json!({
-        "findings": report.findings.iter().map(|f| finding_json(f, options)).collect::<Vec<_>>(),
-        "summary": summary_json(report),
-    });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    serde_json::to_writer_pretty(&mut *out, &Document { report, options })?;
     writeln!(out)
+}
+
+/// `{"findings": [...], "summary": {...}}`, each finding turned into JSON as it is written: a
+/// report of a hundred thousand findings never becomes a hundred thousand JSON trees at once.
+struct Document<'a> {
+    report: &'a ScanReport,
+    options: OutputOptions,
+}
+
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("findings", &Findings(self))?;
+        map.serialize_entry("summary", &summary_json(self.report))?;
+        map.end()
+    }
+}
+
+struct Findings<'a>(&'a Document<'a>);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let findings = &self.0.report.findings;
+        let mut seq = serializer.serialize_seq(Some(findings.len()))?;
+        for f in findings {
+            seq.serialize_element(&finding_json(f, self.0.options))?;
+        }
+        seq.end()
+    }
 }
 
 /// One `{"type": "finding", ...}` line per finding, `{"type": "error", ...}` per error, then

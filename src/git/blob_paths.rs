@@ -12,25 +12,12 @@
 
 use super::command::{Git, GitError};
 
-/// Calls `f(blob id, path)` for every blob a commit reachable from the refs (and
+/// Calls `f(commit id, blob id, path)` for every blob a commit reachable from the refs (and
 /// `extra_tips`, but not from `known_clean`) introduced at a path: added or modified files
 /// and symbolic links, merges compared with each parent, root commits with the empty tree.
-pub fn for_each_blob_path<F>(
-    git: &Git,
-    extra_tips: &[String],
-    known_clean: &[String],
-    mut f: F,
-) -> Result<(), GitError>
-where
-    F: FnMut(&str, &str),
-{
-    for_each_introduction(git, extra_tips, known_clean, |_, oid, path| f(oid, path))
-}
-
-/// Like [`for_each_blob_path`], with the commit that introduced each pair:
-/// `f(commit id, blob id, path)`. Commits come in `git log`'s order (newest first), so the
-/// last commit seen for a (blob, path) pair is the first that introduced it, the commit
-/// `attribution::first_commits` finds with `--reverse`.
+/// Commits come in `git log`'s order (newest first), so the last commit seen for a (blob,
+/// path) pair is the first that introduced it, the commit `attribution::first_commits` finds
+/// with `--reverse`.
 pub fn for_each_introduction<F>(
     git: &Git,
     extra_tips: &[String],

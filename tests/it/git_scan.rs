@@ -38,13 +38,7 @@ fn secret_only_in_an_old_commit_is_found_with_its_commit() {
     // The working tree is clean; only history holds the secret.
     assert_eq!(run(dir, &["scan", "."]).status.code(), Some(0));
     let out = run(dir, &["scan", "--git"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     let text = stdout(&out);
     assert!(
         text.contains(&format!(
@@ -93,13 +87,7 @@ fn each_unique_blob_is_scanned_once_and_a_clean_history_exits_0() {
     }
     git(dir, &["tag", "v1"]);
     let out = run(dir, &["scan", "--git", "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let v = json(&out);
     // 1 shared blob + 5 counter versions.
     assert_eq!(v["summary"]["files_scanned"], 6, "{v}");
@@ -142,13 +130,7 @@ fn an_unreadable_object_fails_closed() {
     let loose = dir.join(".git/objects").join(&oid[..2]).join(&oid[2..]);
     std::fs::remove_file(&loose).unwrap();
     let out = run(dir, &["scan", "--git"]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 2);
     assert!(
         stdout(&out).contains("could not be scanned"),
         "{}",
@@ -230,13 +212,7 @@ fn the_same_blob_at_a_stricter_path_is_judged_there_too() {
     commit_all(dir, "rename");
     // rev-list names the blob after its newest path, notes.txt.
     let out = run(dir, &["scan", "--git"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     let text = stdout(&out);
     assert!(
         text.contains(&format!(
@@ -262,13 +238,7 @@ fn a_blob_in_an_allowlisted_folder_is_still_reported_where_it_is_not_allowlisted
     git(dir, &["mv", "src/token.txt", "fixtures/token.txt"]);
     commit_all(dir, "move to fixtures");
     let out = run(dir, &["scan", "--git"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     let text = stdout(&out);
     assert!(
         text.contains(&format!("src/token.txt:1:8 (commit {leaked})")),
@@ -431,11 +401,11 @@ fn the_path_walk_names_every_blob_rev_list_names() {
     .map(|l| l.split(' ').next().unwrap().to_string())
     .collect();
     let mut walked = BTreeSet::new();
-    amplihack_remote::git::blob_paths::for_each_blob_path(
+    amplihack_remote::git::blob_paths::for_each_introduction(
         &amplihack_remote::git::Git::new(d),
         &[],
         &[],
-        |oid, _| {
+        |_, oid, _| {
             walked.insert(oid.to_string());
         },
     )
@@ -644,23 +614,11 @@ fn an_unreachable_packed_secret_is_not_reported() {
     let packed = git(d, &["count-objects", "-v"]);
     assert!(packed.contains("count: 0"), "{packed}");
     let out = run(d, &["scan", "--git", "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     // The same secret is found once something reaches it again.
     git(d, &["tag", "back", "HEAD@{1}"]);
     let out = run(d, &["scan", "--git"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
 }
 
 /// A SHA-256 repository (its ids are 64 hex digits, which the in-process pack reader does not
@@ -677,13 +635,7 @@ fn a_sha256_repository_is_scanned_whole() {
     commit_all(d, "fix");
     git(d, &["gc", "-q"]);
     let out = run(d, &["scan", "--git"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     assert!(
         stdout(&out).contains(&format!("config.py:1:8 (commit {leaked})")),
         "{}",

@@ -16,13 +16,7 @@ fn staged_secret_blocks_even_when_the_working_tree_no_longer_has_it() {
     // The user "fixes" the file but does not stage the fix: the commit would still leak.
     write(dir, "app.py", "KEY = os.environ['KEY']\n");
     let out = run(dir, &["scan", "--staged"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     assert!(stdout(&out).contains("app.py:1:"), "{}", stdout(&out));
     // The working tree itself is clean.
     assert_eq!(run(dir, &["scan", "app.py"]).status.code(), Some(0));

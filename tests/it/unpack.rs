@@ -131,13 +131,7 @@ fn assert_refused(declared: &[(&str, &[u8])], entries: Vec<Raw>, why: &str) {
         ],
         &[("AMPLIHACK_REMOTE_CONFIG_DIR", cfg.path())],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     assert!(
         stdout(&out).contains(why),
         "expected {why:?}: {}",
@@ -173,13 +167,7 @@ fn a_valid_archive_unpacks() {
         ],
         &[("AMPLIHACK_REMOTE_CONFIG_DIR", cfg.path())],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert_eq!(
         std::fs::read(target.join(".claude/settings.json")).unwrap(),
         data
@@ -367,13 +355,7 @@ fn a_link_planted_in_dir_is_not_followed() {
         ],
         &[("AMPLIHACK_REMOTE_CONFIG_DIR", cfg.path())],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 2);
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 }
 

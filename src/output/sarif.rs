@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::json;
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
@@ -12,15 +13,114 @@ use serde_sarif::sarif::{
     Sarif, Tool, ToolComponent, SCHEMA_URL,
 };
 
-use crate::scan::{Confidence, RuleSet, ScanReport};
+use crate::scan::{Confidence, Finding, RuleSet, ScanReport};
 
 use super::OutputOptions;
 
 /// The key under which each result's fingerprint is given in `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "amplihackRemoteSecret/v1";
 
-/// Builds the SARIF log for a report.
+/// Builds the whole SARIF log for a report as one typed value (for callers that want the
+/// structure; [`write_sarif`] writes the same log without holding every result at once).
 pub fn sarif_log(report: &ScanReport, rules: &RuleSet, options: OutputOptions) -> Sarif {
+    let index = rule_index(rules);
+    let results: Vec<SarifResult> = report
+        .findings
+        .iter()
+        .map(|f| sarif_result(f, &index, options))
+        .collect();
+    let run = Run::builder()
+        .tool(tool(rules))
+        .results(results)
+        .column_kind(json!(COLUMN_KIND))
+        .build();
+    Sarif::builder()
+        .schema(SCHEMA_URL)
+        .version(json!(SARIF_VERSION))
+        .runs(vec![run])
+        .build()
+}
+
+/// Writes the SARIF log of [`sarif_log`], byte for byte, turning each finding into a SARIF
+/// result only as it is written: about 7 KB of JSON values per finding are never held for a
+/// whole report.
+pub fn write_sarif(
+    out: &mut dyn Write,
+    report: &ScanReport,
+    rules: &RuleSet,
+    options: OutputOptions,
+) -> io::Result<()> {
+    let log = Log {
+        report,
+        rules,
+        options,
+        index: rule_index(rules),
+    };
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    writeln!(out)
+}
+
+const SARIF_VERSION: &str = "2.1.0";
+const COLUMN_KIND: &str = "unicodeCodePoints";
+
+/// The log's top level, `{"$schema", "runs": [one run], "version"}`, in the key order of the
+/// typed [`Sarif`] (checked by a test against [`sarif_log`]).
+struct Log<'a> {
+    report: &'a ScanReport,
+    rules: &'a RuleSet,
+    options: OutputOptions,
+    index: BTreeMap<&'a str, usize>,
+}
+
+impl Serialize for Log<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("$schema", SCHEMA_URL)?;
+        map.serialize_entry("runs", &[OneRun(self)])?;
+        map.serialize_entry("version", SARIF_VERSION)?;
+        map.end()
+    }
+}
+
+/// `{"columnKind", "results": [...], "tool"}`.
+struct OneRun<'a>(&'a Log<'a>);
+
+impl Serialize for OneRun<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("columnKind", COLUMN_KIND)?;
+        map.serialize_entry("results", &Results(self.0))?;
+        map.serialize_entry("tool", &tool(self.0.rules))?;
+        map.end()
+    }
+}
+
+struct Results<'a>(&'a Log<'a>);
+
+impl Serialize for Results<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let log = self.0;
+        let findings = &log.report.findings;
+        let mut seq = serializer.serialize_seq(Some(findings.len()))?;
+        for f in findings {
+            seq.serialize_element(&sarif_result(f, &log.index, log.options))?;
+        }
+        seq.end()
+    }
+}
+
+/// Each rule's position in the driver's `rules`, by id.
+fn rule_index(rules: &RuleSet) -> BTreeMap<&str, usize> {
+    rules
+        .rules()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.def.id.as_str(), i))
+        .collect()
+}
+
+/// The tool component: this scanner and a descriptor for every rule.
+fn tool(rules: &RuleSet) -> Tool {
     let descriptors: Vec<ReportingDescriptor> = rules
         .rules()
         .iter()
@@ -48,91 +148,64 @@ pub fn sarif_log(report: &ScanReport, rules: &RuleSet, options: OutputOptions) -
                 .build()
         })
         .collect();
-    let index: BTreeMap<&str, usize> = rules
-        .rules()
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.def.id.as_str(), i))
-        .collect();
-    let results: Vec<SarifResult> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let region = Region::builder()
-                .start_line(f.line as i64)
-                .start_column(f.column as i64)
-                .end_line(f.end_line as i64)
-                .end_column(f.end_column as i64)
-                .build();
-            let location = Location::builder()
-                .physical_location(
-                    PhysicalLocation::builder()
-                        .artifact_location(artifact_location(&f.path))
-                        .region(region)
-                        .build(),
-                )
-                .build();
-            let mut props = vec![
-                ("confidence", json!(f.confidence)),
-                ("redacted", json!(f.secret.redacted())),
-            ];
-            if let Some(c) = &f.commit {
-                props.push(("commit", json!(c)));
-            }
-            if options.show_secrets {
-                props.push(("secret", json!(String::from_utf8_lossy(f.secret.expose()))));
-            }
-            // -1 is SARIF's "no index"; every finding's rule is in `rules`.
-            let rule_index = index.get(&*f.rule_id).map_or(-1, |&i| i as i64);
-            SarifResult::builder()
-                .rule_id(f.rule_id.to_string())
-                .rule_index(rule_index)
-                .level(ResultLevel::Error)
-                .message(
-                    Message::builder()
-                        .text(format!(
-                            "{} ({} confidence): {}",
-                            f.rule_name,
-                            f.confidence,
-                            f.secret.redacted()
-                        ))
-                        .build(),
-                )
-                .locations(vec![location])
-                .partial_fingerprints(BTreeMap::from([(
-                    FINGERPRINT_KEY.to_string(),
-                    f.fingerprint.clone(),
-                )]))
-                .properties(properties(props))
-                .build()
-        })
-        .collect();
     let driver = ToolComponent::builder()
         .name(env!("CARGO_PKG_NAME"))
         .version(env!("CARGO_PKG_VERSION"))
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .rules(descriptors)
         .build();
-    let run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .results(results)
-        .column_kind(json!("unicodeCodePoints"))
-        .build();
-    Sarif::builder()
-        .schema(SCHEMA_URL)
-        .version(json!("2.1.0"))
-        .runs(vec![run])
-        .build()
+    Tool::builder().driver(driver).build()
 }
 
-pub fn write_sarif(
-    out: &mut dyn Write,
-    report: &ScanReport,
-    rules: &RuleSet,
-    options: OutputOptions,
-) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &sarif_log(report, rules, options))?;
-    writeln!(out)
+/// One finding as a SARIF result.
+fn sarif_result(f: &Finding, index: &BTreeMap<&str, usize>, options: OutputOptions) -> SarifResult {
+    let region = Region::builder()
+        .start_line(f.line as i64)
+        .start_column(f.column as i64)
+        .end_line(f.end_line as i64)
+        .end_column(f.end_column as i64)
+        .build();
+    let location = Location::builder()
+        .physical_location(
+            PhysicalLocation::builder()
+                .artifact_location(artifact_location(&f.path))
+                .region(region)
+                .build(),
+        )
+        .build();
+    let mut props = vec![
+        ("confidence", json!(f.confidence)),
+        ("redacted", json!(f.secret.redacted())),
+    ];
+    if let Some(c) = &f.commit {
+        props.push(("commit", json!(c)));
+    }
+    if options.show_secrets {
+        props.push(("secret", json!(String::from_utf8_lossy(f.secret.expose()))));
+    }
+    // -1 is SARIF's "no index"; every finding's rule is in `rules`.
+    let rule_index = index.get(&*f.rule_id).map_or(-1, |&i| i as i64);
+    SarifResult::builder()
+        .rule_id(f.rule_id.to_string())
+        .rule_index(rule_index)
+        .level(ResultLevel::Error)
+        .message(
+            Message::builder()
+                .text(format!(
+                    "{} ({} confidence): {}",
+                    f.rule_name,
+                    f.confidence,
+                    f.secret.redacted()
+                ))
+                .build(),
+        )
+        .locations(vec![location])
+        .partial_fingerprints(BTreeMap::from([(
+            FINGERPRINT_KEY.to_string(),
+            f.fingerprint.clone(),
+        )]))
+        .properties(properties(props))
+        .build()
 }
 
 /// A repository-relative URI under `%SRCROOT%`, or a `file://` URI for an absolute path.

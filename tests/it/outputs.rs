@@ -126,6 +126,28 @@ fn sarif_parses_back_into_the_typed_structures() {
 }
 
 #[test]
+fn sarif_is_written_result_by_result_exactly_as_the_typed_log() {
+    use amplihack_remote::output::{sarif_log, write_sarif, OutputOptions};
+    use amplihack_remote::scan::{RuleSet, ScanOptions, Scanner};
+    let dir = tree_with_two_findings();
+    let scanner = Scanner::new(RuleSet::builtin().unwrap());
+    let options = ScanOptions {
+        root: dir.path().to_path_buf(),
+        ..ScanOptions::default()
+    };
+    let report = scanner.scan_paths(&[dir.path().to_path_buf()], &options);
+    assert_eq!(report.findings.len(), 2);
+    for show_secrets in [false, true] {
+        let out = OutputOptions { show_secrets };
+        let mut streamed = Vec::new();
+        write_sarif(&mut streamed, &report, scanner.rules(), out).unwrap();
+        let typed =
+            serde_json::to_string_pretty(&sarif_log(&report, scanner.rules(), out)).unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), typed + "\n");
+    }
+}
+
+#[test]
 fn output_file_receives_the_report() {
     let dir = tree_with_two_findings();
     let out = run(

@@ -51,23 +51,7 @@ fi
 if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$BLOBS.complete" ]; then
     log "Exporting the unique blobs to $BLOBS (one file per blob, named by its id)"
     rm -rf "$BLOBS" "$BLOBS.complete"
-    git -C "$HIST" cat-file --batch-all-objects --batch-check='%(objectname) %(objecttype)' \
-        | awk '$2 == "blob" { print $1 }' \
-        | git -C "$HIST" cat-file --batch \
-        | python3 -c '
-import os, sys
-out, src = sys.argv[1], sys.stdin.buffer
-while True:
-    header = src.readline()
-    if not header:
-        break
-    oid, _, size = header.split()
-    d = os.path.join(out, oid[:2].decode())
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, oid[2:].decode()), "wb") as f:
-        f.write(src.read(int(size)))
-    src.read(1)
-' "$BLOBS"
+    python3 "$REPO/benches/export_blobs.py" "$HIST" "$BLOBS"
     touch "$BLOBS.complete"
 fi
 COMMITS="$(git -C "$HIST" rev-list --all --count)"

@@ -3,7 +3,10 @@
 # create --all` plus `tar | zstd` of the same content (the bundle and the .claude tree), on a
 # generated repository of about TARGET_MB MB of history (benches/gen_history.py), with a
 # .claude tree in its work tree. ROUNDS alternating runs under /usr/bin/time -v (wall time,
-# peak RSS); prints a Markdown table and writes $BENCH_DIR/package-results.md.
+# CPU time, peak RSS); prints a Markdown table and writes $BENCH_DIR/package-results.md.
+# A fourth run times our engine alone on the history's blobs exported as plain files
+# (benches/export_blobs.py): the part of a cold `package` that no git or archive work can
+# remove.
 #
 # The generated history holds a few findings (test fixtures of the sources): a baseline
 # accepts them, as a user would (`amplihack-remote baseline --git`).
@@ -19,6 +22,7 @@ TARGET_MB="${TARGET_MB:-100}"
 MIN_COMMITS="${MIN_COMMITS:-1000}"
 ROUNDS="${ROUNDS:-3}"
 OUT="$BENCH_DIR/package-out"
+BLOBS="$BENCH_DIR/package-blobs"
 log() { printf '\n==> %s\n' "$*" >&2; }
 
 (cd "$REPO" && cargo build --release --locked -q)
@@ -39,10 +43,16 @@ if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$PKG/.complete" ]; then
     (cd "$PKG" && "$OURS" baseline --git >/dev/null)
     touch "$PKG/.complete"
 fi
+if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$BLOBS.complete" ]; then
+    log "Exporting the unique blobs to $BLOBS"
+    rm -rf "$BLOBS" "$BLOBS.complete"
+    python3 "$REPO/benches/export_blobs.py" "$PKG" "$BLOBS"
+    touch "$BLOBS.complete"
+fi
 export AMPLIHACK_REMOTE_CONFIG_DIR="$BENCH_DIR/package-key"
 mkdir -p "$OUT"
 
-timed() { # name command... -> "wall_s maxrss_kb"
+timed() { # name command... -> "wall_s maxrss_kb cpu_s"
     local name=$1; shift
     /usr/bin/time -v "$@" 2>"$OUT/$name.time" >/dev/null
     python3 - "$OUT/$name.time" <<'PY'
@@ -50,7 +60,8 @@ import re, sys
 t = open(sys.argv[1]).read()
 h, m, s = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", t).groups()
 rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
-print(f"{int(h or 0) * 3600 + int(m) * 60 + float(s):.2f} {rss}")
+cpu = sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", t).group(1)) for k in ("User", "System"))
+print(f"{int(h or 0) * 3600 + int(m) * 60 + float(s):.2f} {rss} {cpu:.2f}")
 PY
 }
 
@@ -72,13 +83,16 @@ ours_warm() {
     rm -f "$OUT/context.tar.zst" "$OUT/context.tar.zst.sig"
     (cd "$PKG" && "$OURS" package -o "$OUT/context.tar.zst")
 }
-export -f ours ours_warm; export OURS
+engine() { # exit 1 is expected: the blobs hold the baseline's findings
+    "$OURS" scan --format json "$BLOBS" || [ $? = 1 ]
+}
+export -f ours ours_warm engine; export OURS BLOBS
 
 log "Warm-up"
-ours >/dev/null; ours_warm >/dev/null; bash -c floor
+ours >/dev/null; ours_warm >/dev/null; bash -c floor; engine >/dev/null
 : > "$OUT/results.tsv"
 for r in $(seq 1 "$ROUNDS"); do
-    for which in ours ours_warm floor; do
+    for which in ours ours_warm floor engine; do
         line="$(timed "$which.$r" bash -c "$which")"
         printf '%s\t%s\t%s\t%s\n' "$which" "$r" "$line" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT/results.tsv" >&2
     done
@@ -92,18 +106,20 @@ path, hist_mb, ours_size, floor_size = sys.argv[1:]
 rows = {}
 for line in open(path):
     which, r, rest, load = line.rstrip("\n").split("\t")
-    wall, rss = rest.split()
-    rows.setdefault(which, []).append((float(wall), int(rss), float(load)))
+    wall, rss, cpu = rest.split()
+    rows.setdefault(which, []).append((float(wall), int(rss), float(load), float(cpu)))
 med = {k: statistics.median(x[0] for x in v) for k, v in rows.items()}
 print(f"Repository: {hist_mb} MB of unique blobs scanned by `package`.\n")
-print("| run | median wall | vs. floor | peak RSS | archive | load avg during runs |")
-print("| --- | ---: | ---: | ---: | ---: | ---: |")
+print("| run | median wall | median CPU | vs. floor | peak RSS | archive | load avg during runs |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for k, v in rows.items():
-    size = floor_size if k == "floor" else ours_size
+    size = {"floor": f"{int(floor_size) / 1e6:.1f} MB", "engine": "none"}.get(k, f"{int(ours_size) / 1e6:.1f} MB")
+    cpu = statistics.median(x[3] for x in v)
     label = {
         "ours": "`amplihack-remote package --full-scan` (cold: whole history scanned)",
         "ours_warm": "`amplihack-remote package` again (warm: history recorded clean)",
         "floor": "floor: `git bundle create --all` + `tar | zstd -T0 -3`",
+        "engine": "`amplihack-remote scan` of the same blobs as plain files (engine only)",
     }[k]
-    print(f"| {label} | {med[k]:.2f} s | {med[k] / med['floor']:.2f}x | {max(x[1] for x in v) / 1024:.0f} MiB | {int(size) / 1e6:.1f} MB | {', '.join(f'{x[2]:.1f}' for x in v)} |")
+    print(f"| {label} | {med[k]:.2f} s | {cpu:.2f} s | {med[k] / med['floor']:.2f}x | {max(x[1] for x in v) / 1024:.0f} MiB | {size} | {', '.join(f'{x[2]:.1f}' for x in v)} |")
 PY

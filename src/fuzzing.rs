@@ -20,6 +20,34 @@ use crate::scan::finding::MAX_SHOWN_PREFIX;
 use crate::scan::rules::{parse_rule_file, RuleSet};
 use crate::scan::{Baseline, BufferFindings, InputName, Scanner, Scratch};
 
+/// xorshift64*: a small deterministic generator for the randomized tests of the library and
+/// of `tests/` (no `rand` dependency).
+pub struct Xorshift(u64);
+
+impl Xorshift {
+    /// Any seed gives a usable state (never zero).
+    pub fn new(seed: u64) -> Xorshift {
+        Xorshift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// `n` random bytes.
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next_u64() as u8).collect()
+    }
+}
+
 /// Inputs larger than this are cut (the targets look for logic errors, not for slowness on
 /// megabytes; `scan` bounds its own inputs elsewhere).
 const MAX_INPUT: usize = 1 << 20;

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use amplihack_remote::fuzzing::Xorshift as Gen;
 use amplihack_remote::scan::finding::MAX_SHOWN_PREFIX;
 use amplihack_remote::scan::source::{load_with_threshold, Loaded, MMAP_THRESHOLD};
 use amplihack_remote::scan::{InputName, RuleSet, Scanner, Scratch, Secret};
@@ -16,27 +17,6 @@ use super::support::*;
 /// The prefilter's chunk size (`scan::prefilter::CHUNK`, private): keyword search runs over
 /// 64 KiB chunks with an overlap, so boundaries are where a secret could be missed or doubled.
 const CHUNK: usize = 64 * 1024;
-
-/// xorshift64*: small, deterministic.
-struct Gen(u64);
-
-impl Gen {
-    fn new(seed: u64) -> Gen {
-        Gen(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
 
 fn scanner() -> Scanner {
     Scanner::new(RuleSet::builtin().unwrap())
